@@ -1,0 +1,149 @@
+package fake
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxBodyBytes is the largest request body the API accepts (10 MB).
+const maxBodyBytes = 10 << 20
+
+// exchange is one request being answered: what every handler of the hub and the instances
+// needs, and the one place where answers are written.
+type exchange struct {
+	s      *Server
+	w      http.ResponseWriter
+	r      *http.Request
+	reqID  string
+	start  time.Time
+	body   []byte
+	caller string       // who is asking, for idempotency; empty before authentication
+	idem   *idempotency // the answering side's idempotency store
+}
+
+func (s *Server) newExchange(w http.ResponseWriter, r *http.Request, idem *idempotency) *exchange {
+	x := &exchange{s: s, w: w, r: r, reqID: s.requestID(), start: s.cfg.now(), idem: idem}
+	w.Header().Set("X-Request-Id", x.reqID)
+	return x
+}
+
+// readBody reads the request body, refusing one over the size limit before reading it whole.
+func (x *exchange) readBody() *apiError {
+	if x.r.ContentLength > maxBodyBytes {
+		return errTooLarge(maxBodyBytes)
+	}
+	b, err := io.ReadAll(io.LimitReader(x.r.Body, maxBodyBytes+1))
+	if err != nil {
+		return errBadRequest("could not read the request body")
+	}
+	if len(b) > maxBodyBytes {
+		return errTooLarge(maxBodyBytes)
+	}
+	x.body = b
+	return nil
+}
+
+// handlerFunc answers a request with a value to send as JSON with status 200, or an error.
+type handlerFunc func(x *exchange) (any, *apiError)
+
+// run reads the body when the method has one, applies the Idempotency-Key of a POST, calls h and
+// writes its answer.
+func (x *exchange) run(h handlerFunc) {
+	if m := x.r.Method; m == http.MethodPost || m == http.MethodPatch || m == http.MethodPut {
+		if err := x.readBody(); err != nil {
+			x.fail(err)
+			return
+		}
+	}
+	key := x.r.Header.Get("Idempotency-Key")
+	if x.r.Method != http.MethodPost || key == "" {
+		v, err := h(x)
+		if err != nil {
+			x.fail(err)
+			return
+		}
+		x.ok(v)
+		return
+	}
+	if len(key) > 255 {
+		x.fail(errBadRequest("Idempotency-Key must be at most 255 characters"))
+		return
+	}
+	store := x.idem
+	replay, claimed, err := store.begin(x.r.Context(), x.caller, key, fingerprint(x.r.Method, x.r.URL.Path, x.body))
+	if err != nil {
+		x.fail(err)
+		return
+	}
+	if replay != nil {
+		x.w.Header().Set("Idempotent-Replayed", "true")
+		x.write(replay.status, replay.body)
+		return
+	}
+	v, aerr := h(x)
+	status, body := x.encode(v, aerr)
+	store.finish(claimed, status, body)
+	x.write(status, body)
+}
+
+func (x *exchange) ok(v any) {
+	status, body := x.encode(v, nil)
+	x.write(status, body)
+}
+
+func (x *exchange) fail(err *apiError) {
+	status, body := x.encode(nil, err)
+	x.write(status, body)
+}
+
+func (x *exchange) encode(v any, aerr *apiError) (int, []byte) {
+	if aerr == nil {
+		b, err := json.Marshal(v)
+		if err == nil {
+			return http.StatusOK, b
+		}
+		aerr = errInternal("could not encode the answer")
+	}
+	if aerr.retryAfter > 0 {
+		x.w.Header().Set("Retry-After", strconv.Itoa(aerr.retryAfter))
+	}
+	b, _ := json.Marshal(aerr)
+	return aerr.status, b
+}
+
+func (x *exchange) write(status int, body []byte) {
+	h := x.w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	x.w.WriteHeader(status)
+	_, _ = x.w.Write(body)
+	if l := x.s.cfg.logger; l != nil && l.Enabled(x.r.Context(), slog.LevelDebug) {
+		l.LogAttrs(x.r.Context(), slog.LevelDebug, "request",
+			slog.String("method", x.r.Method), slog.String("path", x.r.URL.Path),
+			slog.Int("status", status), slog.String("requestId", x.reqID),
+			slog.Duration("took", x.s.cfg.now().Sub(x.start)))
+	}
+}
+
+// bearer returns the token of the Authorization header, or "".
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+// errBody reads the message of an error answer, for a dependency error that passes it on.
+func errBody(b []byte) string {
+	var e apiError
+	if json.Unmarshal(b, &e) == nil && e.Message != "" {
+		return e.Message
+	}
+	return strings.TrimSpace(string(b[:min(len(b), 200)]))
+}

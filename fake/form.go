@@ -1,0 +1,199 @@
+package fake
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strings"
+)
+
+// form is a decoded JSON object body, read field by field so that presence, null and type
+// problems are all seen. Problems collect in errs, keyed by field name, and are answered
+// together as one 400.
+type form struct {
+	raw  map[string]json.RawMessage
+	errs map[string]string
+}
+
+// parseForm decodes body as a JSON object. An empty body is an empty object.
+func parseForm(body []byte) (*form, *apiError) {
+	f := &form{}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return f, nil
+	}
+	if err := json.Unmarshal(body, &f.raw); err != nil {
+		if isJSONType(body, '[', '"', 't', 'f', 'n') || isNumberStart(body) {
+			return nil, errBadRequest("request body must be a JSON object")
+		}
+		return nil, errBadRequest("request body is not valid JSON: %s", cleanJSONError(err))
+	}
+	if f.raw == nil { // the literal null
+		return nil, errBadRequest("request body must be a JSON object")
+	}
+	return f, nil
+}
+
+func isJSONType(body []byte, starts ...byte) bool {
+	b := bytes.TrimSpace(body)
+	return len(b) > 0 && slices.Contains(starts, b[0]) && json.Valid(b)
+}
+
+func isNumberStart(body []byte) bool {
+	b := bytes.TrimSpace(body)
+	return len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')) && json.Valid(b)
+}
+
+// cleanJSONError keeps the decoder's message but drops the Go type names it mentions.
+func cleanJSONError(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, " into Go "); i >= 0 {
+		msg = msg[:i]
+	}
+	return msg
+}
+
+func (f *form) fail(name, problem string) {
+	if f.errs == nil {
+		f.errs = make(map[string]string)
+	}
+	if _, ok := f.errs[name]; !ok {
+		f.errs[name] = problem
+	}
+}
+
+// err is the 400 for every problem found, or nil.
+func (f *form) err() *apiError {
+	if len(f.errs) == 0 {
+		return nil
+	}
+	return errFields(f.errs)
+}
+
+func (f *form) has(name string) bool {
+	_, ok := f.raw[name]
+	return ok
+}
+
+func (f *form) isNull(name string) bool {
+	v, ok := f.raw[name]
+	return ok && string(bytes.TrimSpace(v)) == "null"
+}
+
+// string reads a string field. ok is false when the field is absent or wrong (the problem is
+// recorded).
+func (f *form) string(name string) (s string, ok bool) {
+	v, present := f.raw[name]
+	if !present {
+		return "", false
+	}
+	if err := json.Unmarshal(v, &s); err != nil || isNullRaw(v) {
+		f.fail(name, "must be a string")
+		return "", false
+	}
+	return s, true
+}
+
+// nonEmpty reads a string field that, when present, must hold at least one character.
+func (f *form) nonEmpty(name string) (string, bool) {
+	s, ok := f.string(name)
+	if ok && strings.TrimSpace(s) == "" {
+		f.fail(name, "must not be empty")
+		return "", false
+	}
+	return s, ok
+}
+
+func (f *form) bool(name string) (b bool, ok bool) {
+	v, present := f.raw[name]
+	if !present {
+		return false, false
+	}
+	if err := json.Unmarshal(v, &b); err != nil || isNullRaw(v) {
+		f.fail(name, "must be a boolean")
+		return false, false
+	}
+	return b, true
+}
+
+func (f *form) number(name string) (n float64, ok bool) {
+	v, present := f.raw[name]
+	if !present {
+		return 0, false
+	}
+	if err := json.Unmarshal(v, &n); err != nil || isNullRaw(v) {
+		f.fail(name, "must be a number")
+		return 0, false
+	}
+	return n, true
+}
+
+func (f *form) strings(name string) (ss []string, ok bool) {
+	v, present := f.raw[name]
+	if !present {
+		return nil, false
+	}
+	if err := json.Unmarshal(v, &ss); err != nil || isNullRaw(v) {
+		f.fail(name, "must be an array of strings")
+		return nil, false
+	}
+	if ss == nil {
+		ss = []string{}
+	}
+	return ss, true
+}
+
+// object reads a field that must be a JSON object and returns it compacted.
+func (f *form) object(name string) (json.RawMessage, bool) {
+	v, present := f.raw[name]
+	if !present {
+		return nil, false
+	}
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(v, &probe); err != nil || probe == nil {
+		f.fail(name, "must be an object")
+		return nil, false
+	}
+	return compact(v), true
+}
+
+// subForm reads a field that must be a JSON object, as a form of its own.
+func (f *form) subForm(name string) (*form, bool) {
+	v, present := f.raw[name]
+	if !present {
+		return nil, false
+	}
+	sub := &form{}
+	if err := json.Unmarshal(v, &sub.raw); err != nil || sub.raw == nil {
+		f.fail(name, "must be an object")
+		return nil, false
+	}
+	return sub, true
+}
+
+// anyJSON reads a field of any JSON type (null included) and returns it compacted.
+func (f *form) anyJSON(name string) (json.RawMessage, bool) {
+	v, present := f.raw[name]
+	if !present {
+		return nil, false
+	}
+	return compact(v), true
+}
+
+func isNullRaw(v json.RawMessage) bool { return string(bytes.TrimSpace(v)) == "null" }
+
+func compact(v json.RawMessage) json.RawMessage {
+	var b bytes.Buffer
+	if err := json.Compact(&b, v); err != nil {
+		return v
+	}
+	return b.Bytes()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

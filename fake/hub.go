@@ -1,0 +1,280 @@
+package fake
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Role is what an org member may do in the org.
+type Role string
+
+// The roles of org members.
+const (
+	RoleAdmin    Role = "admin"     // everything
+	RoleMember   Role = "member"    // read, create, patch, mint access tokens
+	RoleReadOnly Role = "read-only" // read only
+)
+
+// permission is an operation class of the role table.
+type permission int
+
+const (
+	permRead   permission = iota // list, get
+	permWrite                    // create, patch, access-token
+	permManage                   // rotate-secret, archive, restore
+)
+
+func (r Role) can(p permission) bool {
+	switch r {
+	case RoleAdmin:
+		return true
+	case RoleMember:
+		return p <= permWrite
+	case RoleReadOnly:
+		return p == permRead
+	}
+	return false
+}
+
+// hub serves the Management API: orgs, members, org workspaces and the instance registry.
+type hub struct {
+	s    *Server
+	idem *idempotency
+
+	mu        sync.RWMutex
+	orgs      map[string]*org       // by id
+	members   map[string]*member    // by platform token
+	byWS      map[string]*org       // org workspace id to its org
+	instances map[string]*instanceRef // by id
+}
+
+// member is a platform user: a token and a role in each org it belongs to. Never changed after
+// it is added.
+type member struct {
+	userID string
+	roles  map[string]Role // by org id
+}
+
+// org holds its workspaces under its own lock.
+type org struct {
+	id, key, name string
+	createdAt     time.Time
+
+	mu         sync.RWMutex
+	workspaces map[string]*wsEntry // by id
+	order      []*wsEntry          // by creation
+	seq        uint64
+}
+
+// wsEntry is an org workspace's place in its org: the current version (read and replaced under
+// the org's lock) and the gate that lets one change at a time reach its instance.
+type wsEntry struct {
+	cur  *orgWorkspace
+	seq  uint64
+	gate chan struct{}
+}
+
+func (e *wsEntry) sequence() uint64 { return e.seq }
+
+// orgWorkspace is one version of an org workspace, as the hub holds it. Never changed in place.
+type orgWorkspace struct {
+	id, orgID, name, nameLower, key, secret string
+	instanceID, logoURI                     string
+	createdAt, updatedAt                    time.Time
+	archivedAt                              *time.Time
+	cfg                                     wsConfig
+}
+
+func newHub(s *Server) *hub {
+	return &hub{
+		s:         s,
+		idem:      newIdempotency(s.cfg.now),
+		orgs:      make(map[string]*org),
+		members:   make(map[string]*member),
+		byWS:      make(map[string]*org),
+		instances: make(map[string]*instanceRef),
+	}
+}
+
+func (h *hub) addOrg(id, name string) *org {
+	now := h.s.now()
+	o := &org{id: id, key: strings.ToLower(strings.ReplaceAll(name, " ", "-")), name: name, createdAt: now,
+		workspaces: make(map[string]*wsEntry)}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if existing := h.orgs[id]; existing != nil {
+		return existing
+	}
+	h.orgs[id] = o
+	return o
+}
+
+func (h *hub) addMember(token string, roles map[string]Role) {
+	m := &member{userID: h.s.ids.objectID(), roles: roles}
+	h.mu.Lock()
+	h.members[token] = m
+	h.mu.Unlock()
+}
+
+// authenticate finds the member of the request's platform token.
+func (h *hub) authenticate(r *http.Request) (*member, *apiError) {
+	tok := bearer(r)
+	if tok == "" {
+		return nil, errNotAuthenticated("missing bearer token: send Authorization: Bearer <platform token>")
+	}
+	h.mu.RLock()
+	m := h.members[tok]
+	h.mu.RUnlock()
+	if m == nil {
+		return nil, errNotAuthenticated("unknown platform token")
+	}
+	return m, nil
+}
+
+// orgFor returns the org the member asks for, checking the member belongs to it and has p
+// there. An org the member does not belong to is answered 404, as if it did not exist.
+func (h *hub) orgFor(m *member, orgID string, p permission) (*org, *apiError) {
+	role, ok := m.roles[orgID]
+	if !ok {
+		return nil, errNotFound("org %q not found", orgID)
+	}
+	h.mu.RLock()
+	o := h.orgs[orgID]
+	h.mu.RUnlock()
+	if o == nil {
+		return nil, errNotFound("org %q not found", orgID)
+	}
+	if !role.can(p) {
+		return nil, errAccessDenied("role " + string(role) + " may not do this in org " + orgID)
+	}
+	return o, nil
+}
+
+// workspaceFor finds an org workspace by id for the member, with the same rules as orgFor.
+func (h *hub) workspaceFor(m *member, id string, p permission) (*org, *wsEntry, *apiError) {
+	h.mu.RLock()
+	o := h.byWS[id]
+	h.mu.RUnlock()
+	if o == nil {
+		return nil, nil, errNotFound("org workspace %q not found", id)
+	}
+	role, ok := m.roles[o.id]
+	if !ok {
+		return nil, nil, errNotFound("org workspace %q not found", id)
+	}
+	if !role.can(p) {
+		return nil, nil, errAccessDenied("role " + string(role) + " may not do this in org " + o.id)
+	}
+	o.mu.RLock()
+	e := o.workspaces[id]
+	o.mu.RUnlock()
+	return o, e, nil
+}
+
+// defaultOrg is the org of a list request that names none: the member's only org.
+func defaultOrg(m *member) (string, bool) {
+	if len(m.roles) != 1 {
+		return "", false
+	}
+	for id := range m.roles {
+		return id, true
+	}
+	return "", false
+}
+
+// ServeHTTP answers the Management API, and passes every other path to the hub's own instance,
+// which the hub hosts as in a single-instance deployment.
+func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	var rest string
+	switch {
+	case path == "/org-workspaces" || strings.HasPrefix(path, "/org-workspaces/"):
+		rest = strings.TrimPrefix(path[len("/org-workspaces"):], "/")
+	case path == "/membrane-instances":
+		h.serve(w, r, h.listInstances)
+		return
+	default:
+		h.s.local.ServeHTTP(w, r)
+		return
+	}
+	id, action, _ := strings.Cut(rest, "/")
+	switch {
+	case id == "":
+		switch r.Method {
+		case http.MethodGet:
+			h.serve(w, r, h.listWorkspaces)
+		case http.MethodPost:
+			h.serve(w, r, h.createWorkspace)
+		default:
+			h.methodNotAllowed(w, r, "GET, POST")
+		}
+	case action == "":
+		switch r.Method {
+		case http.MethodGet:
+			h.serveWS(w, r, id, permRead, h.getWorkspace)
+		case http.MethodPatch:
+			h.serveWS(w, r, id, permWrite, h.patchWorkspace)
+		case http.MethodDelete:
+			h.serveWS(w, r, id, permManage, h.archiveWorkspace)
+		default:
+			h.methodNotAllowed(w, r, "GET, PATCH, DELETE")
+		}
+	case action == "access-token" || action == "rotate-secret" || action == "restore":
+		if r.Method != http.MethodPost {
+			h.methodNotAllowed(w, r, "POST")
+			return
+		}
+		switch action {
+		case "access-token":
+			h.serveWS(w, r, id, permWrite, h.accessToken)
+		case "rotate-secret":
+			h.serveWS(w, r, id, permManage, h.rotateSecret)
+		default:
+			h.serveWS(w, r, id, permManage, h.restoreWorkspace)
+		}
+	default:
+		x := h.s.newExchange(w, r, h.idem)
+		x.fail(errNotFound("no route for %s %s", r.Method, path))
+	}
+}
+
+func (h *hub) methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
+	x := h.s.newExchange(w, r, h.idem)
+	w.Header().Set("Allow", allow)
+	x.fail(errMethodNotAllowed(r.Method, r.URL.Path))
+}
+
+// orgHandler answers a request of an authenticated member.
+type orgHandler func(x *exchange, m *member) (any, *apiError)
+
+// wsHandler answers a request about one org workspace the member may act on.
+type wsHandler func(x *exchange, o *org, e *wsEntry) (any, *apiError)
+
+func (h *hub) serve(w http.ResponseWriter, r *http.Request, fn orgHandler) {
+	x := h.s.newExchange(w, r, h.idem)
+	m, err := h.authenticate(r)
+	if err != nil {
+		x.fail(err)
+		return
+	}
+	x.caller = m.userID
+	x.run(func(x *exchange) (any, *apiError) { return fn(x, m) })
+}
+
+func (h *hub) serveWS(w http.ResponseWriter, r *http.Request, id string, p permission, fn wsHandler) {
+	x := h.s.newExchange(w, r, h.idem)
+	m, err := h.authenticate(r)
+	if err != nil {
+		x.fail(err)
+		return
+	}
+	o, e, err := h.workspaceFor(m, id, p)
+	if err != nil {
+		x.fail(err)
+		return
+	}
+	x.caller = m.userID
+	x.run(func(x *exchange) (any, *apiError) { return fn(x, o, e) })
+}

@@ -1,0 +1,342 @@
+package fake
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// orgWorkspaceJSON is the OrgWorkspace object on the wire.
+type orgWorkspaceJSON struct {
+	ID                 string `json:"id"`
+	Name               string `json:"name"`
+	OrgID              string `json:"orgId"`
+	Key                string `json:"key"`
+	Secret             string `json:"secret"`
+	CreatedAt          string `json:"createdAt"`
+	UpdatedAt          string `json:"updatedAt"`
+	ArchivedAt         string `json:"archivedAt,omitempty"`
+	MembraneInstanceID string `json:"membraneInstanceId,omitempty"`
+	APIBaseURI         string `json:"apiBaseUri"`
+	LogoURI            string `json:"logoUri,omitempty"`
+	wsConfig
+}
+
+type listJSON[T any] struct {
+	Items  []T    `json:"items"`
+	Cursor string `json:"cursor,omitempty"`
+}
+
+func (h *hub) render(w *orgWorkspace) orgWorkspaceJSON {
+	out := orgWorkspaceJSON{
+		ID: w.id, Name: w.name, OrgID: w.orgID, Key: w.key, Secret: w.secret,
+		CreatedAt: formatTime(w.createdAt), UpdatedAt: formatTime(w.updatedAt),
+		MembraneInstanceID: w.instanceID, LogoURI: w.logoURI, wsConfig: w.cfg,
+	}
+	if w.archivedAt != nil {
+		out.ArchivedAt = formatTime(*w.archivedAt)
+	}
+	if ref := h.instance(w.instanceID); ref != nil {
+		out.APIBaseURI = ref.url()
+	}
+	return out
+}
+
+// instance finds a registered instance; "" is the hub's own.
+func (h *hub) instance(id string) *instanceRef {
+	if id == "" {
+		id = hubInstanceID
+	}
+	h.mu.RLock()
+	ref := h.instances[id]
+	h.mu.RUnlock()
+	return ref
+}
+
+// listWorkspaces answers GET /org-workspaces.
+func (h *hub) listWorkspaces(x *exchange, m *member) (any, *apiError) {
+	q := x.r.URL.Query()
+	f := &form{}
+	orgID := q.Get("orgId")
+	if orgID == "" {
+		id, ok := defaultOrg(m)
+		if !ok {
+			f.fail("orgId", "is required: the token belongs to several orgs")
+		}
+		orgID = id
+	}
+	pq := readPage(f, q.Get("limit"), q.Get("cursor"))
+	includeArchived := readBoolQuery(f, q.Get("includeArchived"), "includeArchived")
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	o, err := h.orgFor(m, orgID, permRead)
+	if err != nil {
+		return nil, err
+	}
+	search := strings.ToLower(q.Get("search"))
+	o.mu.RLock()
+	entries, cursor := page(o.order, pq, func(e *wsEntry) bool {
+		return (includeArchived || e.cur.archivedAt == nil) && strings.Contains(e.cur.nameLower, search)
+	})
+	versions := make([]*orgWorkspace, len(entries))
+	for i, e := range entries {
+		versions[i] = e.cur
+	}
+	o.mu.RUnlock()
+	out := listJSON[orgWorkspaceJSON]{Items: make([]orgWorkspaceJSON, len(versions)), Cursor: cursor}
+	for i, v := range versions {
+		out.Items[i] = h.render(v)
+	}
+	return out, nil
+}
+
+func readBoolQuery(f *form, v, name string) bool {
+	switch v {
+	case "", "false", "0":
+		return false
+	case "true", "1":
+		return true
+	}
+	f.fail(name, "must be true or false")
+	return false
+}
+
+// createWorkspace answers POST /org-workspaces: the instance creates the workspace first, and the
+// hub records it only once the instance accepted it.
+func (h *hub) createWorkspace(x *exchange, m *member) (any, *apiError) {
+	f, err := parseForm(x.body)
+	if err != nil {
+		return nil, err
+	}
+	orgID, ok := f.string("orgId")
+	if !ok && !f.has("orgId") {
+		f.fail("orgId", "is required")
+	}
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	o, err := h.orgFor(m, orgID, permWrite)
+	if err != nil {
+		return nil, err
+	}
+	name := "Untitled workspace"
+	if n, ok := f.nonEmpty("name"); ok {
+		name = n
+	}
+	logo := readLogo(f, "")
+	instanceID, _ := f.string("membraneInstanceId")
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	ref := h.instance(instanceID)
+	if ref == nil {
+		return nil, errNotFound("membrane instance %q not found", instanceID)
+	}
+	now := h.s.now()
+	ws := &orgWorkspace{
+		id: h.s.ids.objectID(), orgID: o.id, name: name, nameLower: strings.ToLower(name),
+		key: h.s.ids.uuid(), secret: h.s.ids.secret(), instanceID: instanceID, logoURI: logo,
+		createdAt: now, updatedAt: now, cfg: newConfig(),
+	}
+	engineBody := map[string]any{"workspaceKey": ws.key, "workspaceSecret": ws.secret, "name": ws.name}
+	if _, err := h.engine(x.r.Context(), ref, http.MethodPost, "/workspaces", engineBody); err != nil {
+		return nil, err
+	}
+	o.mu.Lock()
+	o.seq++
+	e := &wsEntry{cur: ws, seq: o.seq, gate: make(chan struct{}, 1)}
+	o.workspaces[ws.id] = e
+	o.order = append(o.order, e)
+	o.mu.Unlock()
+	h.mu.Lock()
+	h.byWS[ws.id] = o
+	h.mu.Unlock()
+	return h.render(ws), nil
+}
+
+func readLogo(f *form, old string) string {
+	if !f.has("logoUri") {
+		return old
+	}
+	if f.isNull("logoUri") {
+		return ""
+	}
+	s, ok := f.string("logoUri")
+	if !ok || s == "" {
+		return ""
+	}
+	if !checkURL(f, "logoUri", s) {
+		return old
+	}
+	return s
+}
+
+// getWorkspace answers GET /org-workspaces/{id}.
+func (h *hub) getWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError) {
+	return h.render(current(o, e)), nil
+}
+
+func current(o *org, e *wsEntry) *orgWorkspace {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	return e.cur
+}
+
+// change runs one change of an org workspace: it takes the workspace's gate (so changes reach
+// the instance in the order the hub commits them), reads the current version, asks fn for the
+// next version and the instance-level update that goes with it, sends that update to the
+// instance, and commits the next version only if the instance accepted it. No lock is held
+// while the instance is called.
+func (h *hub) change(ctx context.Context, o *org, e *wsEntry,
+	fn func(cur *orgWorkspace) (next *orgWorkspace, update map[string]any, err *apiError)) (*orgWorkspace, *apiError) {
+	select {
+	case e.gate <- struct{}{}:
+	case <-ctx.Done():
+		return nil, errUnavailable("the request ended while waiting for another change of this workspace")
+	}
+	defer func() { <-e.gate }()
+	cur := current(o, e)
+	next, update, err := fn(cur)
+	if err != nil {
+		return nil, err
+	}
+	if next == cur {
+		return cur, nil
+	}
+	if len(update) > 0 {
+		if _, err := h.engine(ctx, h.instance(cur.instanceID), http.MethodPatch, "/workspaces/"+cur.key, update); err != nil {
+			return nil, err
+		}
+	}
+	o.mu.Lock()
+	e.cur = next
+	o.mu.Unlock()
+	return next, nil
+}
+
+// patchWorkspace answers PATCH /org-workspaces/{id}.
+func (h *hub) patchWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError) {
+	f, err := parseForm(x.body)
+	if err != nil {
+		return nil, err
+	}
+	next, err := h.change(x.r.Context(), o, e, func(cur *orgWorkspace) (*orgWorkspace, map[string]any, *apiError) {
+		if cur.archivedAt != nil {
+			return nil, nil, errBadRequest("org workspace %q is archived: restore it before changing it", cur.id)
+		}
+		next := *cur
+		if n, ok := f.nonEmpty("name"); ok {
+			next.name, next.nameLower = n, strings.ToLower(n)
+		}
+		next.logoURI = readLogo(f, cur.logoURI)
+		next.cfg = cur.cfg.patched(f)
+		if err := f.err(); err != nil {
+			return nil, nil, err
+		}
+		if len(f.raw) == 0 {
+			return cur, nil, nil
+		}
+		next.updatedAt = h.s.now()
+		var update map[string]any
+		if p := configPatch(f); len(p) > 0 {
+			update = make(map[string]any, len(p))
+			for k, v := range p {
+				update[k] = v
+			}
+		}
+		return &next, update, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return h.render(next), nil
+}
+
+// archiveWorkspace answers DELETE /org-workspaces/{id}; archiving an archived workspace changes
+// nothing.
+func (h *hub) archiveWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError) {
+	next, err := h.change(x.r.Context(), o, e, func(cur *orgWorkspace) (*orgWorkspace, map[string]any, *apiError) {
+		if cur.archivedAt != nil {
+			return cur, nil, nil
+		}
+		now := h.s.now()
+		next := *cur
+		next.archivedAt, next.updatedAt = &now, now
+		return &next, map[string]any{"archivedAt": formatTime(now)}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return h.render(next), nil
+}
+
+// restoreWorkspace answers POST /org-workspaces/{id}/restore; restoring a workspace that is not
+// archived changes nothing.
+func (h *hub) restoreWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError) {
+	next, err := h.change(x.r.Context(), o, e, func(cur *orgWorkspace) (*orgWorkspace, map[string]any, *apiError) {
+		if cur.archivedAt == nil {
+			return cur, nil, nil
+		}
+		next := *cur
+		next.archivedAt, next.updatedAt = nil, h.s.now()
+		return &next, map[string]any{"archivedAt": nil}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return h.render(next), nil
+}
+
+// rotateSecret answers POST /org-workspaces/{id}/rotate-secret: tokens signed with the old secret
+// stop working at once.
+func (h *hub) rotateSecret(x *exchange, o *org, e *wsEntry) (any, *apiError) {
+	next, err := h.change(x.r.Context(), o, e, func(cur *orgWorkspace) (*orgWorkspace, map[string]any, *apiError) {
+		next := *cur
+		next.secret, next.updatedAt = h.s.ids.secret(), h.s.now()
+		return &next, map[string]any{"secret": next.secret}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{"secret": next.secret}, nil
+}
+
+// listInstances answers GET /membrane-instances.
+func (h *hub) listInstances(x *exchange, m *member) (any, *apiError) {
+	orgID := x.r.URL.Query().Get("orgId")
+	if orgID == "" {
+		id, ok := defaultOrg(m)
+		if !ok {
+			return nil, errFields(map[string]string{"orgId": "is required: the token belongs to several orgs"})
+		}
+		orgID = id
+	}
+	if _, err := h.orgFor(m, orgID, permRead); err != nil {
+		return nil, err
+	}
+	h.mu.RLock()
+	refs := make([]*instanceRef, 0, len(h.instances))
+	for _, id := range sortedKeys(h.instances) {
+		refs = append(refs, h.instances[id])
+	}
+	h.mu.RUnlock()
+	type instanceJSON struct {
+		ID         string `json:"id"`
+		Name       string `json:"name"`
+		APIBaseURI string `json:"apiBaseUri"`
+	}
+	out := listJSON[instanceJSON]{Items: make([]instanceJSON, len(refs))}
+	for i, ref := range refs {
+		out.Items[i] = instanceJSON{ID: ref.id, Name: ref.name, APIBaseURI: ref.url()}
+	}
+	return out, nil
+}
+
+// formatTime writes t as RFC 3339 in UTC with milliseconds, as the API does.
+func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
+
+func errUnavailable(msg string) *apiError {
+	return &apiError{status: http.StatusServiceUnavailable, Type: typeInternal, Message: msg}
+}

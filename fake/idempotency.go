@@ -1,0 +1,123 @@
+package fake
+
+import (
+	"context"
+	"fmt"
+	"crypto/sha256"
+	"sync"
+	"time"
+)
+
+// idempotencyTTL is how long a POST's answer is kept for replay under its Idempotency-Key.
+const idempotencyTTL = 24 * time.Hour
+
+// idempotency remembers the answers of POSTs sent with an Idempotency-Key, per caller, so that
+// a repeat returns the first answer instead of acting twice. Answers that mean nothing happened
+// (429 and 5xx) are not kept: the next attempt runs again.
+type idempotency struct {
+	now func() time.Time
+
+	mu      sync.Mutex
+	entries map[idemKey]*idemEntry
+	fifo    []*idemEntry // finished entries, oldest first, for expiry
+}
+
+type idemKey struct{ caller, key string }
+
+type idemEntry struct {
+	key         idemKey
+	fingerprint [32]byte
+	done        chan struct{}
+	// Set before done is closed.
+	kept   bool
+	status int
+	body   []byte
+	at     time.Time
+}
+
+func newIdempotency(now func() time.Time) *idempotency {
+	return &idempotency{now: now, entries: make(map[idemKey]*idemEntry)}
+}
+
+func fingerprint(method, path string, body []byte) [32]byte {
+	h := sha256.New()
+	h.Write([]byte(method))
+	h.Write([]byte{0})
+	h.Write([]byte(path))
+	h.Write([]byte{0})
+	h.Write(body)
+	var fp [32]byte
+	h.Sum(fp[:0])
+	return fp
+}
+
+// begin claims (caller, key). It returns the earlier entry to replay, or a new entry that the
+// caller must finish. A repeat with another request is an error; a repeat while the first is
+// still running waits for it.
+func (s *idempotency) begin(ctx context.Context, caller, key string, fp [32]byte) (replay, claimed *idemEntry, _ *apiError) {
+	k := idemKey{caller, key}
+	for {
+		s.mu.Lock()
+		s.expire()
+		e := s.entries[k]
+		if e == nil {
+			e = &idemEntry{key: k, fingerprint: fp, done: make(chan struct{})}
+			s.entries[k] = e
+			s.mu.Unlock()
+			return nil, e, nil
+		}
+		s.mu.Unlock()
+		if e.fingerprint != fp {
+			return nil, nil, errBadRequest("Idempotency-Key %q was already used with a different request", key)
+		}
+		select {
+		case <-e.done:
+		case <-ctx.Done():
+			return nil, nil, errConflictInFlight(key)
+		}
+		if e.kept {
+			return e, nil, nil
+		}
+		// The first attempt did nothing; claim the key again.
+	}
+}
+
+// finish records the answer of a claimed entry and wakes any repeat waiting on it.
+func (s *idempotency) finish(e *idemEntry, status int, body []byte) {
+	s.mu.Lock()
+	if status == 429 || status >= 500 {
+		if s.entries[e.key] == e {
+			delete(s.entries, e.key)
+		}
+	} else {
+		e.kept, e.status, e.body, e.at = true, status, body, s.now()
+		s.fifo = append(s.fifo, e)
+	}
+	s.mu.Unlock()
+	close(e.done)
+}
+
+// expire drops answers older than the TTL. Called with mu held.
+func (s *idempotency) expire() {
+	if len(s.fifo) == 0 {
+		return
+	}
+	cutoff := s.now().Add(-idempotencyTTL)
+	n := 0
+	for n < len(s.fifo) && s.fifo[n].at.Before(cutoff) {
+		e := s.fifo[n]
+		if s.entries[e.key] == e {
+			delete(s.entries, e.key)
+		}
+		s.fifo[n] = nil
+		n++
+	}
+	if n > 0 {
+		s.fifo = s.fifo[n:]
+	}
+}
+
+func errConflictInFlight(key string) *apiError {
+	return &apiError{status: 409, Type: typeBadRequest,
+		Message: fmt.Sprintf("a request with Idempotency-Key %q is still in progress", key)}
+}

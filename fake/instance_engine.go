@@ -1,0 +1,121 @@
+package fake
+
+import (
+	"net/http"
+	"time"
+)
+
+// engineWorkspaceJSON is a workspace as the engine API shows it to the hub.
+type engineWorkspaceJSON struct {
+	Key        string `json:"key"`
+	CreatedAt  string `json:"createdAt"`
+	ArchivedAt string `json:"archivedAt,omitempty"`
+	wsConfig
+}
+
+func (ws *workspace) engineJSON() engineWorkspaceJSON {
+	out := engineWorkspaceJSON{Key: ws.key, CreatedAt: formatTime(ws.createdAt), wsConfig: ws.cfg}
+	if ws.archivedAt != nil {
+		out.ArchivedAt = formatTime(*ws.archivedAt)
+	}
+	return out
+}
+
+// serveEngine answers the engine API: POST /workspaces, GET and PATCH /workspaces/{key}.
+func (in *instance) serveEngine(w http.ResponseWriter, r *http.Request, key string) {
+	x := in.s.newExchange(w, r, in.idem)
+	if err := in.checkEngineToken(r); err != nil {
+		x.fail(err)
+		return
+	}
+	x.caller = "engine"
+	switch {
+	case key == "" && r.Method == http.MethodPost:
+		x.run(in.engineCreate)
+	case key == "":
+		in.methodNotAllowed(x, "POST")
+	case r.Method == http.MethodGet:
+		x.run(func(x *exchange) (any, *apiError) { return in.engineGet(key) })
+	case r.Method == http.MethodPatch:
+		x.run(func(x *exchange) (any, *apiError) { return in.enginePatch(x, key) })
+	default:
+		in.methodNotAllowed(x, "GET, PATCH")
+	}
+}
+
+func (in *instance) engineCreate(x *exchange) (any, *apiError) {
+	f, err := parseForm(x.body)
+	if err != nil {
+		return nil, err
+	}
+	key, ok := f.nonEmpty("workspaceKey")
+	if !ok && !f.has("workspaceKey") {
+		f.fail("workspaceKey", "is required")
+	}
+	secret, ok := f.nonEmpty("workspaceSecret")
+	if !ok && !f.has("workspaceSecret") {
+		f.fail("workspaceSecret", "is required")
+	}
+	cfg := newConfig().patched(f)
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	ws := &workspace{
+		key: key, createdAt: in.s.now(), secret: []byte(secret), cfg: cfg,
+		customers: make(map[string]*custEntry), byInternal: make(map[string]*custEntry),
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.workspaces[key] != nil {
+		return nil, errAlreadyExists("workspaceKey", "workspace %q already exists on instance %q", key, in.id)
+	}
+	in.workspaces[key] = ws
+	return ws.engineJSON(), nil
+}
+
+func (in *instance) engineGet(key string) (any, *apiError) {
+	ws := in.workspace(key)
+	if ws == nil {
+		return nil, errNotFound("workspace %q not found on instance %q", key, in.id)
+	}
+	ws.mu.RLock()
+	defer ws.mu.RUnlock()
+	return ws.engineJSON(), nil
+}
+
+// enginePatch applies an update all or nothing: every field is checked before any is applied.
+func (in *instance) enginePatch(x *exchange, key string) (any, *apiError) {
+	f, err := parseForm(x.body)
+	if err != nil {
+		return nil, err
+	}
+	ws := in.workspace(key)
+	if ws == nil {
+		return nil, errNotFound("workspace %q not found on instance %q", key, in.id)
+	}
+	secret, hasSecret := f.nonEmpty("secret")
+	var archivedAt *time.Time
+	if f.has("archivedAt") && !f.isNull("archivedAt") {
+		if s, ok := f.string("archivedAt"); ok {
+			t, perr := time.Parse(time.RFC3339Nano, s)
+			if perr != nil {
+				f.fail("archivedAt", "must be an RFC 3339 time or null")
+			}
+			archivedAt = &t
+		}
+	}
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	cfg := ws.cfg.patched(f)
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	ws.cfg = cfg
+	if hasSecret {
+		ws.secret = []byte(secret)
+	}
+	if f.has("archivedAt") {
+		ws.archivedAt = archivedAt
+	}
+	return ws.engineJSON(), nil
+}

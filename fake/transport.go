@@ -1,0 +1,123 @@
+package fake
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+)
+
+// transport is an http.RoundTripper that hands each request for a host it knows straight to
+// that host's handler, in process, with no socket. Requests for other hosts go to next, or fail
+// when next is nil.
+type transport struct {
+	mu    sync.RWMutex
+	hosts map[string]http.Handler
+	next  http.RoundTripper
+}
+
+func newTransport() *transport {
+	return &transport{hosts: make(map[string]http.Handler, 4)}
+}
+
+func (t *transport) set(host string, h http.Handler) {
+	t.mu.Lock()
+	t.hosts[host] = h
+	t.mu.Unlock()
+}
+
+func (t *transport) remove(host string) {
+	t.mu.Lock()
+	delete(t.hosts, host)
+	t.mu.Unlock()
+}
+
+func (t *transport) handler(host string) http.Handler {
+	t.mu.RLock()
+	h := t.hosts[host]
+	t.mu.RUnlock()
+	return h
+}
+
+// RoundTrip serves req in process when its host is known.
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	h := t.handler(req.URL.Host)
+	if h == nil {
+		if t.next != nil {
+			return t.next.RoundTrip(req)
+		}
+		if req.Body != nil {
+			_ = req.Body.Close()
+		}
+		return nil, fmt.Errorf("fake: no server for host %q in process", req.URL.Host)
+	}
+	if err := req.Context().Err(); err != nil {
+		if req.Body != nil {
+			_ = req.Body.Close()
+		}
+		return nil, err
+	}
+	sr := req.WithContext(req.Context())
+	sr.RequestURI = req.URL.RequestURI()
+	sr.RemoteAddr = "127.0.0.1:0"
+	sr.Host = req.URL.Host
+	if sr.Body == nil {
+		sr.Body = http.NoBody
+	}
+	rec := &recorder{header: make(http.Header, 4)}
+	h.ServeHTTP(rec, sr)
+	_ = sr.Body.Close()
+	if rec.aborted {
+		return nil, errors.New("fake: connection reset by server")
+	}
+	return rec.response(req), nil
+}
+
+// recorder is the ResponseWriter of an in-process request.
+type recorder struct {
+	header  http.Header
+	status  int
+	body    bytes.Buffer
+	aborted bool
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+
+func (r *recorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.body.Write(b)
+}
+
+func (r *recorder) response(req *http.Request) *http.Response {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	body := r.body.Bytes()
+	resp := &http.Response{
+		Status:        strconv.Itoa(r.status) + " " + http.StatusText(r.status),
+		StatusCode:    r.status,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        r.header,
+		ContentLength: int64(len(body)),
+		Request:       req,
+	}
+	if req.Method == http.MethodHead {
+		resp.Body = http.NoBody
+	} else {
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	return resp
+}
