@@ -44,9 +44,9 @@ type hub struct {
 	idem *idempotency
 
 	mu        sync.RWMutex
-	orgs      map[string]*org       // by id
-	members   map[string]*member    // by platform token
-	byWS      map[string]*org       // org workspace id to its org
+	orgs      map[string]*org         // by id
+	members   map[string]*member      // by platform token
+	byWS      map[string]*org         // org workspace id to its org
 	instances map[string]*instanceRef // by id
 }
 

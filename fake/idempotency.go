@@ -2,8 +2,8 @@ package fake
 
 import (
 	"context"
-	"fmt"
 	"crypto/sha256"
+	"fmt"
 	"sync"
 	"time"
 )
