@@ -70,24 +70,9 @@ func (in *instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "workspaces":
 		in.serveEngine(w, r, rest)
 	case "self":
-		in.serveWorkspaceAPI(w, r, rest == "", map[string]tenantHandler{http.MethodGet: in.self})
+		in.serveWorkspaceAPI(w, r, in.route(rest == "", r.Method, "GET", in.self))
 	case "customers":
-		id, action, _ := strings.Cut(rest, "/")
-		switch {
-		case id == "":
-			in.serveWorkspaceAPI(w, r, true, map[string]tenantHandler{
-				http.MethodGet: in.adminOnly(in.listCustomers), http.MethodPost: in.adminOnly(in.createCustomer)})
-		case action == "":
-			in.serveWorkspaceAPI(w, r, true, map[string]tenantHandler{
-				http.MethodGet:    in.adminOnly(in.customerAction(id, in.getCustomer)),
-				http.MethodPatch:  in.adminOnly(in.customerAction(id, in.patchCustomer)),
-				http.MethodPut:    in.adminOnly(in.customerAction(id, in.putCustomer)),
-				http.MethodDelete: in.adminOnly(in.customerAction(id, in.archiveCustomer)),
-			})
-		default:
-			in.serveWorkspaceAPI(w, r, action == "restore", map[string]tenantHandler{
-				http.MethodPost: in.adminOnly(in.customerAction(id, in.restoreCustomer))})
-		}
+		in.serveWorkspaceAPI(w, r, in.customersRoute(r.Method, rest))
 	default:
 		x := in.s.newExchange(w, r, in.idem)
 		x.fail(errNotFound("no route for %s %s", r.Method, path))
@@ -102,19 +87,66 @@ func (in *instance) methodNotAllowed(x *exchange, allow string) {
 // tenantHandler answers a workspace API request made with a verified workspace token.
 type tenantHandler func(x *exchange, ws *workspace, tok *tokenInfo) (any, *apiError)
 
-func (in *instance) serveWorkspaceAPI(w http.ResponseWriter, r *http.Request, routed bool, methods map[string]tenantHandler) {
+// route is where a workspace API request goes: its handler, or the answer that no handler
+// takes it.
+type route struct {
+	fn    tenantHandler
+	allow string // for a method that is not allowed here
+	miss  bool   // no such path
+}
+
+// route picks fn for a path that matched, when the request's method is the one allowed.
+func (in *instance) route(matched bool, method, allow string, fn tenantHandler) route {
+	switch {
+	case !matched:
+		return route{miss: true}
+	case method != allow:
+		return route{allow: allow}
+	}
+	return route{fn: fn}
+}
+
+// customersRoute routes /customers, /customers/{id} and /customers/{id}/restore.
+func (in *instance) customersRoute(method, rest string) route {
+	id, action, _ := strings.Cut(rest, "/")
+	switch {
+	case id == "":
+		switch method {
+		case http.MethodGet:
+			return route{fn: in.adminOnly(in.listCustomers)}
+		case http.MethodPost:
+			return route{fn: in.adminOnly(in.createCustomer)}
+		}
+		return route{allow: "GET, POST"}
+	case action == "":
+		var fn customerHandler
+		switch method {
+		case http.MethodGet:
+			fn = in.getCustomer
+		case http.MethodPatch:
+			fn = in.patchCustomer
+		case http.MethodPut:
+			fn = in.putCustomer
+		case http.MethodDelete:
+			fn = in.archiveCustomer
+		default:
+			return route{allow: "DELETE, GET, PATCH, PUT"}
+		}
+		return route{fn: in.adminOnly(in.customerAction(id, fn))}
+	case action == "restore":
+		return in.route(true, method, http.MethodPost, in.adminOnly(in.customerAction(id, in.restoreCustomer)))
+	}
+	return route{miss: true}
+}
+
+func (in *instance) serveWorkspaceAPI(w http.ResponseWriter, r *http.Request, rt route) {
 	x := in.s.newExchange(w, r, in.idem)
-	if !routed {
+	switch {
+	case rt.miss:
 		x.fail(errNotFound("no route for %s %s", r.Method, r.URL.Path))
 		return
-	}
-	fn := methods[r.Method]
-	if fn == nil {
-		allow := make([]string, 0, len(methods))
-		for m := range methods {
-			allow = append(allow, m)
-		}
-		in.methodNotAllowed(x, strings.Join(sortedStrings(allow), ", "))
+	case rt.fn == nil:
+		in.methodNotAllowed(x, rt.allow)
 		return
 	}
 	ws, tok, err := in.authenticate(r)
@@ -123,7 +155,7 @@ func (in *instance) serveWorkspaceAPI(w http.ResponseWriter, r *http.Request, ro
 		return
 	}
 	x.caller = "ws:" + ws.key + "/" + tok.tenantKey
-	x.run(func(x *exchange) (any, *apiError) { return fn(x, ws, tok) })
+	x.run(func(x *exchange) (any, *apiError) { return rt.fn(x, ws, tok) })
 }
 
 // adminOnly refuses tenant tokens: /customers needs a workspace-level token.
@@ -142,12 +174,4 @@ func (in *instance) checkEngineToken(r *http.Request) *apiError {
 		return errNotAuthenticated("the engine API needs this instance's engine token")
 	}
 	return nil
-}
-
-func sortedStrings(ss []string) []string {
-	m := make(map[string]struct{}, len(ss))
-	for _, s := range ss {
-		m[s] = struct{}{}
-	}
-	return sortedKeys(m)
 }
