@@ -235,16 +235,14 @@ func (h *hub) patchWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError) {
 		if err := f.err(); err != nil {
 			return nil, nil, err
 		}
-		if len(f.raw) == 0 {
-			return cur, nil, nil
+		p := configPatch(f)
+		if len(p) == 0 && !f.has("name") && !f.has("logoUri") {
+			return cur, nil, nil // nothing the API knows was sent
 		}
 		next.updatedAt = h.s.now()
-		var update map[string]any
-		if p := configPatch(f); len(p) > 0 {
-			update = make(map[string]any, len(p))
-			for k, v := range p {
-				update[k] = v
-			}
+		update := make(map[string]any, len(p))
+		for k, v := range p {
+			update[k] = v
 		}
 		return &next, update, nil
 	})
