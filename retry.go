@@ -1,0 +1,297 @@
+package membrane
+
+import (
+	"context"
+	crand "crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// RetryPolicy says how often and how long a failed call is retried.
+//
+// Which calls are retried does not depend on the policy: GET, PATCH and DELETE, and a POST that
+// carries an Idempotency-Key (the creates), are retried on connection errors and on the statuses
+// 429, 500, 502, 503 and 504. Other POSTs (restore, access-token, rotate-secret) are retried only
+// when the request surely never reached the server (the connection could not be opened).
+//
+// Waits grow exponentially from MinWait up to MaxWait, with full jitter. A Retry-After header on a
+// 429 or 503 answer replaces the computed wait, even above MaxWait, up to MaxRetryAfter; when the
+// server asks for more than that, or for more than the context has left, the call stops and the
+// *Error carries the asked wait in RetryAfter, so the caller can schedule the next try itself.
+type RetryPolicy struct {
+	// MaxAttempts is the number of attempts, the first one included (default 4; 1 disables retries).
+	MaxAttempts int
+	// MinWait is the smallest wait between two attempts (default 500ms).
+	MinWait time.Duration
+	// MaxWait caps the computed exponential wait (default 30s).
+	MaxWait time.Duration
+}
+
+// MaxRetryAfter is the longest Retry-After the client waits for before retrying by itself.
+const MaxRetryAfter = 5 * time.Minute
+
+// DefaultRetryPolicy returns the policy used when WithRetryPolicy is not given:
+// 4 attempts, waits from 500ms to 30s.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxAttempts: 4, MinWait: 500 * time.Millisecond, MaxWait: 30 * time.Second}
+}
+
+// withDefaults fills zero fields from DefaultRetryPolicy and checks the result.
+func (p RetryPolicy) withDefaults() (RetryPolicy, error) {
+	if p.MaxAttempts < 0 {
+		return p, fmt.Errorf("MaxAttempts is %d; it must be 0 (default) or more", p.MaxAttempts)
+	}
+	if p.MinWait < 0 {
+		return p, fmt.Errorf("MinWait is %s; it must not be negative", p.MinWait)
+	}
+	if p.MaxWait < 0 {
+		return p, fmt.Errorf("MaxWait is %s; it must not be negative", p.MaxWait)
+	}
+	d := DefaultRetryPolicy()
+	if p.MaxAttempts == 0 {
+		p.MaxAttempts = d.MaxAttempts
+	}
+	if p.MinWait == 0 {
+		p.MinWait = d.MinWait
+	}
+	if p.MaxWait == 0 {
+		p.MaxWait = d.MaxWait
+	}
+	if p.MinWait > p.MaxWait {
+		return p, fmt.Errorf("MinWait (%s) is above MaxWait (%s)", p.MinWait, p.MaxWait)
+	}
+	return p, nil
+}
+
+// backoff returns the wait before retry number n (0 for the first retry): a random duration
+// between MinWait and min(MaxWait, MinWait·2ⁿ) ("full jitter").
+func (p RetryPolicy) backoff(n int, j *jitter) time.Duration {
+	ceiling := p.MaxWait
+	if n >= 0 && n < 63 && p.MinWait <= p.MaxWait>>n { // MinWait·2ⁿ fits below MaxWait
+		ceiling = p.MinWait << n
+	}
+	return p.MinWait + j.duration(ceiling-p.MinWait)
+}
+
+// jitter is a random source owned by one client tree, so that no package-level state is shared
+// and tests can seed it.
+type jitter struct {
+	mu  sync.Mutex
+	rnd *rand.Rand
+}
+
+func newJitter() *jitter {
+	var seed [32]byte
+	_, _ = crand.Read(seed[:]) // crypto/rand.Read never fails
+	return &jitter{rnd: rand.New(rand.NewChaCha8(seed))}
+}
+
+// duration returns a random duration in [0, d].
+func (j *jitter) duration(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return time.Duration(j.rnd.Int64N(int64(d) + 1))
+}
+
+// retrier holds the state of one logical call across its attempts and supplies the hooks of
+// go-retryablehttp, whose defaults would retry any method and drop the last answer.
+type retrier struct {
+	api      *apiClient
+	method   string
+	url      string // without user information
+	retryAll bool   // the call is idempotent (by method or by Idempotency-Key)
+	attempts int
+	reason   string // why the last attempt is being retried
+}
+
+func (r *retrier) client() *retryablehttp.Client {
+	return &retryablehttp.Client{
+		HTTPClient:   r.api.httpClient,
+		Logger:       nil, // it would print its own lines; ours go to the slog logger
+		RetryWaitMin: r.api.policy.MinWait,
+		RetryWaitMax: r.api.policy.MaxWait,
+		RetryMax:     r.api.policy.MaxAttempts - 1,
+		CheckRetry:   r.checkRetry,
+		Backoff:      r.backoff,
+		ErrorHandler: r.errorHandler,
+		PrepareRetry: r.api.authorize, // a long wait may outlive a cached token
+	}
+}
+
+// checkRetry decides, after each attempt, whether another attempt is worth it.
+func (r *retrier) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	r.attempts++
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return false, ctxErr
+	}
+	if err != nil {
+		switch {
+		case isPermanent(err):
+			r.decline(ctx, resp, "permanent connection error")
+			return false, nil
+		case r.retryAll:
+			r.reason = "connection error"
+			return true, nil
+		case notSent(err):
+			r.reason = "connection could not be opened; the request was not sent"
+			return true, nil
+		}
+		r.decline(ctx, resp, "connection error after the request may have been sent; "+r.method+" is not idempotent")
+		return false, nil
+	}
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+	default:
+		return false, nil
+	}
+	if !r.retryAll {
+		r.decline(ctx, resp, r.method+" without Idempotency-Key is not retried")
+		return false, nil
+	}
+	if wait, ok := retryAfter(resp); ok {
+		if wait > MaxRetryAfter {
+			r.decline(ctx, resp, "Retry-After is above MaxRetryAfter")
+			return false, nil
+		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			r.decline(ctx, resp, "Retry-After is beyond the context deadline")
+			return false, nil
+		}
+	}
+	r.reason = "status " + strconv.Itoa(resp.StatusCode)
+	return true, nil
+}
+
+// backoff computes the wait before the next attempt and logs the decision to retry.
+func (r *retrier) backoff(_, _ time.Duration, n int, resp *http.Response) time.Duration {
+	wait := r.api.policy.backoff(n, r.api.jitter)
+	if ra, ok := retryAfter(resp); ok {
+		wait = ra
+	}
+	ctx := context.Background()
+	if resp != nil && resp.Request != nil {
+		ctx = resp.Request.Context()
+	}
+	r.api.logger.LogAttrs(ctx, slog.LevelDebug, "membrane: retrying",
+		slog.String("method", r.method), slog.String("url", r.url), slog.Int("status", status(resp)),
+		slog.Int("attempt", r.attempts), slog.String("reason", r.reason), slog.Duration("wait", wait))
+	return wait
+}
+
+// errorHandler runs when the attempts are used up (or a check failed). It turns the last answer
+// into an *Error, its body read and closed, so that the caller sees what the server said.
+func (r *retrier) errorHandler(resp *http.Response, err error, n int) (*http.Response, error) {
+	r.attempts = n
+	if err == nil && resp != nil {
+		r.api.logger.LogAttrs(context.Background(), slog.LevelDebug, "membrane: giving up",
+			slog.String("method", r.method), slog.String("url", r.url), slog.Int("status", resp.StatusCode),
+			slog.Int("attempt", n), slog.String("reason", "attempts used up"))
+		return nil, newError(resp, r.method, r.url, n)
+	}
+	if resp != nil {
+		resp.Body.Close()
+	}
+	return nil, err
+}
+
+// decline logs a failure that is not retried.
+func (r *retrier) decline(ctx context.Context, resp *http.Response, reason string) {
+	r.api.logger.LogAttrs(ctx, slog.LevelDebug, "membrane: not retrying",
+		slog.String("method", r.method), slog.String("url", r.url), slog.Int("status", status(resp)),
+		slog.Int("attempt", r.attempts), slog.String("reason", reason))
+}
+
+// transportError wraps a failure that left no answer to decode: it names the call and the
+// number of attempts and keeps the cause for errors.Is (context.Canceled stays matchable).
+func (r *retrier) transportError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // its message repeats the URL, possibly with user information
+	}
+	attempts := max(r.attempts, 1)
+	return fmt.Errorf("membrane: %s %s: %d attempt%s: %w", r.method, r.url, attempts, plural(attempts), err)
+}
+
+// notSent reports whether err proves that the request never reached the server.
+func notSent(err error) bool {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return true
+	}
+	var opErr *net.OpError
+	return errors.As(err, &opErr) && opErr.Op == "dial"
+}
+
+// isPermanent reports connection errors that another attempt cannot fix.
+func isPermanent(err error) bool {
+	var (
+		unknownAuthority x509.UnknownAuthorityError
+		hostname         x509.HostnameError
+		invalid          x509.CertificateInvalidError
+		verification     *tls.CertificateVerificationError
+	)
+	return errors.As(err, &unknownAuthority) || errors.As(err, &hostname) ||
+		errors.As(err, &invalid) || errors.As(err, &verification)
+}
+
+// retryAfter reads the Retry-After header of a 429 or 503 answer: delay-seconds or an HTTP date.
+func retryAfter(resp *http.Response) (time.Duration, bool) {
+	if resp == nil {
+		return 0, false
+	}
+	if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable {
+		return 0, false
+	}
+	return parseRetryAfter(resp.Header.Get("Retry-After"))
+}
+
+func parseRetryAfter(v string) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		if secs > int64(24*time.Hour/time.Second) {
+			secs = int64(24 * time.Hour / time.Second) // keeps the multiplication from overflowing
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	if at, err := http.ParseTime(v); err == nil {
+		return max(time.Until(at), 0), true
+	}
+	return 0, false
+}
+
+func status(resp *http.Response) int {
+	if resp == nil {
+		return 0
+	}
+	return resp.StatusCode
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

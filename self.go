@@ -1,0 +1,17 @@
+package membrane
+
+import (
+	"context"
+	"net/http"
+)
+
+// Self returns the customer (tenant) that the client's tenant token acts as.
+//
+// GET /self.
+func (c *WorkspaceClient) Self(ctx context.Context) (*Customer, error) {
+	cu := new(Customer)
+	if err := c.api.do(ctx, call{op: "Self", method: http.MethodGet, path: "/self"}, cu); err != nil {
+		return nil, err
+	}
+	return cu, nil
+}

@@ -1,0 +1,201 @@
+package membrane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// TokenSource supplies the bearer token of each call. Implementations must be safe for
+// concurrent use; they may cache and refresh tokens.
+type TokenSource interface {
+	Token(ctx context.Context) (string, error)
+}
+
+// TokenSourceFunc adapts a function to a TokenSource.
+type TokenSourceFunc func(ctx context.Context) (string, error)
+
+// Token calls f.
+func (f TokenSourceFunc) Token(ctx context.Context) (string, error) { return f(ctx) }
+
+// StaticToken returns a TokenSource that always supplies token.
+func StaticToken(token string) TokenSource { return staticToken{token: Secret(token)} }
+
+// staticToken keeps its token as a Secret, so that printing the source does not reveal it.
+type staticToken struct{ token Secret }
+
+// Token returns the fixed token.
+func (s staticToken) Token(context.Context) (string, error) { return s.token.Reveal(), nil }
+
+// Format keeps fmt from printing the token: fmt reads unexported fields without their methods.
+func (s staticToken) Format(f fmt.State, _ rune) {
+	_, _ = io.WriteString(f, "StaticToken("+redacted+")")
+}
+
+// tokenRefreshMargin is how long before its expiry a cached token is replaced.
+const tokenRefreshMargin = time.Minute
+
+// cachedToken reuses a token until shortly before it expires, then fetches a new one. Only one
+// fetch runs at a time; callers waiting for it give up when their context ends.
+type cachedToken struct {
+	fetch func(ctx context.Context) (token string, expiry time.Time, err error)
+	now   func() time.Time
+
+	sem       chan struct{} // a one-slot lock that a context can abandon
+	token     Secret
+	refreshAt time.Time // zero: do not reuse the token
+}
+
+func newCachedToken(now func() time.Time, fetch func(context.Context) (string, time.Time, error)) *cachedToken {
+	if now == nil {
+		now = time.Now
+	}
+	return &cachedToken{fetch: fetch, now: now, sem: make(chan struct{}, 1)}
+}
+
+// Format keeps fmt from printing the cached token.
+func (c *cachedToken) Format(f fmt.State, _ rune) {
+	_, _ = io.WriteString(f, "cachedToken("+redacted+")")
+}
+
+// Token returns the cached token, or fetches a new one when it is missing or about to expire.
+// A token whose expiry is unknown is not reused.
+func (c *cachedToken) Token(ctx context.Context) (string, error) {
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	defer func() { <-c.sem }()
+
+	now := c.now()
+	if c.token != "" && now.Before(c.refreshAt) {
+		return c.token.Reveal(), nil
+	}
+	tok, expiry, err := c.fetch(ctx)
+	if err != nil {
+		return "", err
+	}
+	c.token, c.refreshAt = Secret(tok), time.Time{}
+	if !expiry.IsZero() {
+		// Refresh a minute early, or halfway through the life of a short-lived token.
+		margin := min(tokenRefreshMargin, expiry.Sub(now)/2)
+		c.refreshAt = expiry.Add(-margin)
+	}
+	return tok, nil
+}
+
+// jwtExpiry reads the exp claim of a JWT without verifying it. It returns the zero time when the
+// token is not a JWT or has no exp.
+func jwtExpiry(token string) time.Time {
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(token, claims); err != nil {
+		return time.Time{}
+	}
+	exp, err := claims.GetExpirationTime()
+	if err != nil || exp == nil {
+		return time.Time{}
+	}
+	return exp.Time
+}
+
+// DefaultTokenLifetime is the lifetime of a minted workspace token when WorkspaceClaims.ExpiresIn is 0.
+const DefaultTokenLifetime = time.Hour
+
+// WorkspaceClaims describes a workspace token to mint with MintWorkspaceToken.
+type WorkspaceClaims struct {
+	// TenantKey names the tenant (customer) the token acts as; empty for a workspace-level token.
+	// A tenant key the workspace does not know yet creates that tenant on first use.
+	TenantKey string
+	// Name and Fields describe the tenant when it is created on first use.
+	Name   string
+	Fields map[string]any
+	// IsAdmin gives a tenant token workspace-level rights.
+	IsAdmin bool
+	// ExpiresIn is the token's lifetime (default DefaultTokenLifetime).
+	ExpiresIn time.Duration
+	// Algorithm is the HMAC signing algorithm: "HS256" (default), "HS384" or "HS512".
+	Algorithm string
+	// Now is the clock for iat and exp (default time.Now).
+	Now func() time.Time
+}
+
+// MintWorkspaceToken signs a workspace token offline with the workspace key and secret. The
+// token carries the claims workspaceKey and iss (both the key), tenantKey and id (both the tenant
+// key, when given), name, fields, isAdmin (when true), iat and exp.
+func MintWorkspaceToken(key string, secret Secret, c WorkspaceClaims) (string, error) {
+	tok, _, err := mintWorkspaceToken(key, secret, c)
+	return tok, err
+}
+
+func mintWorkspaceToken(key string, secret Secret, c WorkspaceClaims) (string, time.Time, error) {
+	method, err := c.validate(key, secret)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("membrane: MintWorkspaceToken: %w", err)
+	}
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	issued := now().Truncate(time.Second)
+	expiry := issued.Add(c.lifetime()).Truncate(time.Second)
+	claims := jwt.MapClaims{
+		"workspaceKey": key,
+		"iss":          key,
+		"iat":          issued.Unix(),
+		"exp":          expiry.Unix(),
+	}
+	if c.TenantKey != "" {
+		claims["tenantKey"] = c.TenantKey
+		claims["id"] = c.TenantKey
+	}
+	if c.Name != "" {
+		claims["name"] = c.Name
+	}
+	if c.Fields != nil {
+		claims["fields"] = maps.Clone(c.Fields)
+	}
+	if c.IsAdmin {
+		claims["isAdmin"] = true
+	}
+	signed, err := jwt.NewWithClaims(method, claims).SignedString([]byte(secret.Reveal()))
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("membrane: MintWorkspaceToken: sign: %w", err)
+	}
+	return signed, expiry, nil
+}
+
+// validate checks the inputs of a mint and returns the signing method.
+func (c WorkspaceClaims) validate(key string, secret Secret) (jwt.SigningMethod, error) {
+	if strings.TrimSpace(key) == "" {
+		return nil, errors.New("the workspace key is empty")
+	}
+	if secret == "" {
+		return nil, errors.New("the workspace secret is empty")
+	}
+	if c.ExpiresIn < 0 || (c.ExpiresIn > 0 && c.ExpiresIn < time.Second) {
+		return nil, fmt.Errorf("ExpiresIn is %s; it must be 0 (default) or at least 1s", c.ExpiresIn)
+	}
+	switch c.Algorithm {
+	case "", "HS256":
+		return jwt.SigningMethodHS256, nil
+	case "HS384":
+		return jwt.SigningMethodHS384, nil
+	case "HS512":
+		return jwt.SigningMethodHS512, nil
+	}
+	return nil, fmt.Errorf("algorithm %q is not supported; use HS256, HS384 or HS512", c.Algorithm)
+}
+
+func (c WorkspaceClaims) lifetime() time.Duration {
+	if c.ExpiresIn == 0 {
+		return DefaultTokenLifetime
+	}
+	return c.ExpiresIn
+}

@@ -1,0 +1,58 @@
+package membrane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+)
+
+// WorkspaceClient calls the workspace API (customers, self) of one workspace with a workspace
+// token. It is safe for concurrent use. Build it with NewWorkspaceClient, or with
+// OrgWorkspacesService.Client from a Management API client.
+type WorkspaceClient struct {
+	// Customers manages the workspace's customers (tenants).
+	Customers *CustomersService
+
+	api *apiClient
+}
+
+// NewWorkspaceClient returns a client for the workspace API. It needs exactly one of
+// WithWorkspaceCredentials (mint tokens offline from the workspace key and secret), WithToken (a
+// workspace JWT) or WithTokenSource. WithBaseURL should be the instance's apiBaseUri; the hub's URL
+// works too. It does no network I/O.
+func NewWorkspaceClient(opts ...Option) (*WorkspaceClient, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.tokenOption == "" {
+		return nil, errors.New("membrane: NewWorkspaceClient: no credentials: give WithWorkspaceCredentials, WithToken or WithTokenSource")
+	}
+	return newWorkspaceClient(newAPIClient(cfg)), nil
+}
+
+func newWorkspaceClient(api *apiClient) *WorkspaceClient {
+	return &WorkspaceClient{Customers: &CustomersService{api: api}, api: api}
+}
+
+// BaseURL returns the base URL the client sends its requests to, without user information.
+func (c *WorkspaceClient) BaseURL() string { return redactedURL(c.api.baseURL) }
+
+// WithWorkspaceCredentials makes a WorkspaceClient mint its own tokens offline (see
+// MintWorkspaceToken) from the workspace key and secret, and mint a new one shortly before each
+// expires. claims.Now, when set, is also the clock of that decision. NewClient refuses this option:
+// the Management API takes a platform token.
+func WithWorkspaceCredentials(key string, secret Secret, claims WorkspaceClaims) Option {
+	claims.Fields = maps.Clone(claims.Fields) // later changes to the caller's map do not leak in
+	return func(c *config) error {
+		if _, err := claims.validate(key, secret); err != nil {
+			return fmt.Errorf("membrane: %s: %w", optWorkspaceCredentials, err)
+		}
+		tokens := newCachedToken(claims.Now, func(context.Context) (string, time.Time, error) {
+			return mintWorkspaceToken(key, secret, claims)
+		})
+		return c.setTokens(optWorkspaceCredentials, tokens)
+	}
+}
