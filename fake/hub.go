@@ -187,19 +187,20 @@ func defaultOrg(m *member) (string, bool) {
 // ServeHTTP answers the Management API, and passes every other path to the hub's own instance,
 // which the hub hosts as in a single-instance deployment.
 func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	path := r.URL.Path
-	var rest string
+	head, id, action, ok := pathParts(r)
 	switch {
-	case path == "/org-workspaces" || strings.HasPrefix(path, "/org-workspaces/"):
-		rest = strings.TrimPrefix(path[len("/org-workspaces"):], "/")
-	case path == "/membrane-instances":
+	case ok && head == "org-workspaces":
+	case ok && head == "membrane-instances" && id == "":
 		h.serve(w, r, h.listInstances)
+		return
+	case head == "org-workspaces" || head == "membrane-instances":
+		x := h.s.newExchange(w, r, h.idem)
+		x.fail(errNotFound("no route for %s %s", r.Method, r.URL.Path))
 		return
 	default:
 		h.s.local.ServeHTTP(w, r)
 		return
 	}
-	id, action, _ := strings.Cut(rest, "/")
 	switch {
 	case id == "":
 		switch r.Method {
@@ -236,7 +237,7 @@ func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	default:
 		x := h.s.newExchange(w, r, h.idem)
-		x.fail(errNotFound("no route for %s %s", r.Method, path))
+		x.fail(errNotFound("no route for %s %s", r.Method, r.URL.Path))
 	}
 }
 

@@ -3,7 +3,6 @@ package fake
 import (
 	"crypto/subtle"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -32,6 +31,7 @@ type workspace struct {
 	secret     []byte
 	archivedAt *time.Time
 	cfg        wsConfig
+	keys       []verifyKey           // cfg.PublicKeys, parsed
 	customers  map[string]*custEntry // by id
 	byInternal map[string]*custEntry // by internal id (the tenant key)
 	order      []*custEntry          // by creation
@@ -57,26 +57,29 @@ func (in *instance) workspace(key string) *workspace {
 
 // ServeHTTP answers the workspace API, the engine API and the health check.
 func (in *instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	path := r.URL.Path
-	head, rest, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
-	switch head {
-	case "":
+	head, id, action, ok := pathParts(r)
+	switch {
+	case !ok:
+	case head == "" && id == "":
 		x := in.s.newExchange(w, r, in.idem)
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			in.methodNotAllowed(x, "GET")
 			return
 		}
 		x.ok(map[string]string{"status": "ok", "instance": in.id})
-	case "workspaces":
-		in.serveEngine(w, r, rest)
-	case "self":
-		in.serveWorkspaceAPI(w, r, in.route(rest == "", r.Method, "GET", in.self))
-	case "customers":
-		in.serveWorkspaceAPI(w, r, in.customersRoute(r.Method, rest))
-	default:
-		x := in.s.newExchange(w, r, in.idem)
-		x.fail(errNotFound("no route for %s %s", r.Method, path))
+		return
+	case head == "workspaces" && action == "":
+		in.serveEngine(w, r, id)
+		return
+	case head == "self":
+		in.serveWorkspaceAPI(w, r, in.route(id == "", r.Method, "GET", in.self))
+		return
+	case head == "customers":
+		in.serveWorkspaceAPI(w, r, in.customersRoute(r.Method, id, action))
+		return
 	}
+	x := in.s.newExchange(w, r, in.idem)
+	x.fail(errNotFound("no route for %s %s", r.Method, r.URL.Path))
 }
 
 func (in *instance) methodNotAllowed(x *exchange, allow string) {
@@ -107,8 +110,7 @@ func (in *instance) route(matched bool, method, allow string, fn tenantHandler) 
 }
 
 // customersRoute routes /customers, /customers/{id} and /customers/{id}/restore.
-func (in *instance) customersRoute(method, rest string) route {
-	id, action, _ := strings.Cut(rest, "/")
+func (in *instance) customersRoute(method, id, action string) route {
 	switch {
 	case id == "":
 		switch method {

@@ -50,11 +50,6 @@ func (in *instance) authenticate(r *http.Request) (*workspace, *tokenInfo, *apiE
 	var ws *workspace
 	claims := jwt.MapClaims{}
 	_, err := in.parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
-		switch t.Method.Alg() {
-		case "HS256", "HS384", "HS512":
-		default:
-			return nil, &errTokenRefused{"token algorithm " + t.Method.Alg() + " is not accepted: sign with HS256, HS384 or HS512"}
-		}
 		key, reason := workspaceKeyOf(claims)
 		if reason != "" {
 			return nil, &errTokenRefused{reason}
@@ -64,12 +59,28 @@ func (in *instance) authenticate(r *http.Request) (*workspace, *tokenInfo, *apiE
 			return nil, &errTokenRefused{"token names a workspace this instance does not host"}
 		}
 		ws.mu.RLock()
-		secret, archived := ws.secret, ws.archivedAt != nil
+		secret, archived, keys := ws.secret, ws.archivedAt != nil, ws.keys
+		noSecret := ws.cfg.Settings["disableSecretKeyAuth"]
 		ws.mu.RUnlock()
 		if archived {
 			return nil, &errTokenRefused{"the workspace of this token is archived"}
 		}
-		return secret, nil
+		switch alg := t.Method.Alg(); alg {
+		case "HS256", "HS384", "HS512":
+			if noSecret {
+				return nil, &errTokenRefused{"this workspace refuses secret-signed tokens (disableSecretKeyAuth): sign with a registered public key"}
+			}
+			return secret, nil
+		case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA":
+			kid, _ := t.Header["kid"].(string)
+			set := publicKeysFor(keys, alg, kid)
+			if len(set.Keys) == 0 {
+				return nil, &errTokenRefused{"no public key of the workspace fits this token's algorithm " + alg}
+			}
+			return set, nil
+		default:
+			return nil, &errTokenRefused{"token algorithm " + alg + " is not accepted"}
+		}
 	})
 	if err != nil {
 		return nil, nil, errNotAuthenticated(tokenProblem(err))
@@ -154,9 +165,9 @@ func tokenProblem(err error) string {
 	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
 		return "token is not valid yet"
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
-		return "token signature does not verify with the workspace secret"
+		return "token signature does not verify with the workspace's secret or public keys"
 	case errors.Is(err, jwt.ErrTokenUnverifiable):
-		return "token algorithm is not accepted: sign with HS256, HS384 or HS512"
+		return "token algorithm is not accepted"
 	case errors.Is(err, jwt.ErrTokenInvalidClaims):
 		return "token claims are invalid"
 	}

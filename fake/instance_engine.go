@@ -61,7 +61,7 @@ func (in *instance) engineCreate(x *exchange) (any, *apiError) {
 		return nil, err
 	}
 	ws := &workspace{
-		key: key, createdAt: in.s.now(), secret: []byte(secret), cfg: cfg,
+		key: key, createdAt: in.s.now(), secret: []byte(secret), cfg: cfg, keys: parsePublicKeys(cfg.PublicKeys),
 		customers: make(map[string]*custEntry), byInternal: make(map[string]*custEntry),
 	}
 	in.mu.Lock()
@@ -111,6 +111,9 @@ func (in *instance) enginePatch(x *exchange, key string) (any, *apiError) {
 		return nil, err
 	}
 	ws.cfg = cfg
+	if f.has("publicKeys") {
+		ws.keys = parsePublicKeys(cfg.PublicKeys)
+	}
 	if hasSecret {
 		ws.secret = []byte(secret)
 	}
