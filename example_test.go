@@ -1,0 +1,163 @@
+package membrane_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	membrane "github.com/membrane-community/membrane-go"
+	"github.com/membrane-community/membrane-go/fake"
+)
+
+// newExampleClient starts an in-process fake and returns a client for it.
+func newExampleClient() (*fake.Server, *membrane.Client) {
+	srv, err := fake.New()
+	if err != nil {
+		panic(err)
+	}
+	client, err := membrane.NewClient(
+		membrane.WithBaseURL(srv.URL()),
+		membrane.WithToken(srv.AdminToken()),
+		membrane.WithHTTPClient(srv.HTTPClient()),
+	)
+	if err != nil {
+		panic(err)
+	}
+	return srv, client
+}
+
+func ExampleOrgWorkspacesService_Create() {
+	srv, client := newExampleClient()
+	defer srv.Close()
+	ctx := context.Background()
+
+	ws, err := client.OrgWorkspaces.Create(ctx, &membrane.CreateOrgWorkspaceRequest{OrgID: srv.OrgID(), Name: "Acme Inc"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ws, err = client.OrgWorkspaces.Update(ctx, ws.ID, &membrane.UpdateOrgWorkspaceRequest{
+		WebhookURI: membrane.Ptr("https://acme.example/hooks"),
+		Settings:   &membrane.WorkspaceSettings{EnableAPILogs: membrane.Ptr(true)},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("name:", ws.Name)
+	fmt.Println("webhook:", ws.WebhookURI)
+	fmt.Println("api logs:", *ws.Settings.EnableAPILogs)
+	fmt.Println("secret:", ws.Secret)
+	fmt.Println("secret length:", len(ws.Secret.Reveal()))
+	// Output:
+	// name: Acme Inc
+	// webhook: https://acme.example/hooks
+	// api logs: true
+	// secret: [REDACTED]
+	// secret length: 43
+}
+
+func ExampleOrgWorkspacesService_All() {
+	srv, client := newExampleClient()
+	defer srv.Close()
+	ctx := context.Background()
+	for _, name := range []string{"Alpha", "Beta", "Gamma", "Delta", "Epsilon"} {
+		if _, err := client.OrgWorkspaces.Create(ctx, &membrane.CreateOrgWorkspaceRequest{OrgID: srv.OrgID(), Name: name}); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	// Two per page: All fetches the next page when the loop needs it.
+	for ws, err := range client.OrgWorkspaces.All(ctx, &membrane.ListOrgWorkspacesOptions{OrgID: srv.OrgID(), Limit: 2}) {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(ws.Name)
+	}
+	// Output:
+	// Alpha
+	// Beta
+	// Gamma
+	// Delta
+	// Epsilon
+}
+
+func ExampleOrgWorkspacesService_Client() {
+	srv, client := newExampleClient()
+	defer srv.Close()
+	ctx := context.Background()
+	ws, err := client.OrgWorkspaces.Create(ctx, &membrane.CreateOrgWorkspaceRequest{OrgID: srv.OrgID(), Name: "Acme Inc"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// A workspace client at the workspace's instance, with a token the hub mints (and re-mints).
+	wc, err := client.OrgWorkspaces.Client(ctx, ws, &membrane.AccessTokenRequest{IsAdmin: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	c, err := wc.Customers.Create(ctx, &membrane.CreateCustomerRequest{Name: "Jane", InternalID: "user-1"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(c.Name, c.InternalID)
+
+	_, err = wc.Customers.Create(ctx, &membrane.CreateCustomerRequest{Name: "Jane again", InternalID: "user-1"})
+	fmt.Println("duplicate:", errors.Is(err, membrane.ErrAlreadyExists))
+	// Output:
+	// Jane user-1
+	// duplicate: true
+}
+
+func ExampleMintWorkspaceToken() {
+	srv, client := newExampleClient()
+	defer srv.Close()
+	ctx := context.Background()
+	ws, err := client.OrgWorkspaces.Create(ctx, &membrane.CreateOrgWorkspaceRequest{OrgID: srv.OrgID()})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// Whoever holds the workspace secret mints tokens offline. A tenant key the workspace does not
+	// know yet creates that tenant on first use.
+	token, err := membrane.MintWorkspaceToken(ws.Key, ws.Secret, membrane.WorkspaceClaims{TenantKey: "user-42", Name: "Ada"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	wc, err := membrane.NewWorkspaceClient(
+		membrane.WithBaseURL(ws.APIBaseURI),
+		membrane.WithToken(token),
+		membrane.WithHTTPClient(srv.HTTPClient()),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	self, err := wc.Self(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(self.Name, self.InternalID)
+	// Output:
+	// Ada user-42
+}
+
+func ExampleError() {
+	srv, client := newExampleClient()
+	defer srv.Close()
+	_, err := client.OrgWorkspaces.Get(context.Background(), "000000000000000000000000")
+	fmt.Println(errors.Is(err, membrane.ErrNotFound))
+
+	var apiErr *membrane.Error
+	if errors.As(err, &apiErr) {
+		fmt.Println(apiErr.StatusCode, apiErr.Key, apiErr.Attempts)
+	}
+	// Output:
+	// true
+	// 404 not_found 1
+}
