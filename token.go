@@ -25,15 +25,18 @@ type TokenSourceFunc func(ctx context.Context) (string, error)
 func (f TokenSourceFunc) Token(ctx context.Context) (string, error) { return f(ctx) }
 
 // StaticToken returns a TokenSource that always supplies token.
-func StaticToken(token string) TokenSource { return staticToken{token: Secret(token)} }
+func StaticToken(token string) TokenSource {
+	return staticToken(func() string { return token })
+}
 
-// staticToken keeps its token as a Secret, so that printing the source does not reveal it.
-type staticToken struct{ token Secret }
+// staticToken keeps its token inside a closure: fmt walks the unexported fields of a value it
+// prints without calling their methods, but it prints a func only as an address.
+type staticToken func() string
 
 // Token returns the fixed token.
-func (s staticToken) Token(context.Context) (string, error) { return s.token.Reveal(), nil }
+func (s staticToken) Token(context.Context) (string, error) { return s(), nil }
 
-// Format keeps fmt from printing the token: fmt reads unexported fields without their methods.
+// Format keeps fmt from printing the token when the source itself is printed.
 func (s staticToken) Format(f fmt.State, _ rune) {
 	_, _ = io.WriteString(f, "StaticToken("+redacted+")")
 }
