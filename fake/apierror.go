@@ -14,6 +14,7 @@ type apiError struct {
 	Message    string         `json:"message"`
 	Data       map[string]any `json:"data,omitempty"`
 	retryAfter int
+	upstream   int // for a dependency error: the status the instance answered
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.status, e.Type, e.Message) }

@@ -149,21 +149,20 @@ func errBody(b []byte) string {
 	return strings.TrimSpace(string(b[:min(len(b), 200)]))
 }
 
-// pathParts splits the request's path into its first three segments, each unescaped, so that
-// an escaped slash inside an id stays part of the id. ok is false when the path has more
-// segments or cannot be unescaped: no route takes it.
-func pathParts(r *http.Request) (head, id, action string, ok bool) {
-	segs := strings.SplitN(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/", 4)
-	if len(segs) > 3 {
-		return "", "", "", false
+// pathParts splits the request's path into its segments, each unescaped, so that an escaped
+// slash inside an id stays part of the id. Routes have at most four segments; ok is false when
+// the path has more or cannot be unescaped: no route takes it.
+func pathParts(r *http.Request) (p [4]string, ok bool) {
+	segs := strings.SplitN(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/", len(p)+1)
+	if len(segs) > len(p) {
+		return p, false
 	}
-	var parts [3]string
 	for i, s := range segs {
 		u, err := url.PathUnescape(s)
 		if err != nil {
-			return "", "", "", false
+			return p, false
 		}
-		parts[i] = u
+		p[i] = u
 	}
-	return parts[0], parts[1], parts[2], true
+	return p, true
 }

@@ -187,7 +187,9 @@ func defaultOrg(m *member) (string, bool) {
 // ServeHTTP answers the Management API, and passes every other path to the hub's own instance,
 // which the hub hosts as in a single-instance deployment.
 func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	head, id, action, ok := pathParts(r)
+	p, ok := pathParts(r)
+	head, id, action := p[0], p[1], p[2]
+	ok = ok && p[3] == ""
 	switch {
 	case ok && head == "org-workspaces":
 	case ok && head == "membrane-instances" && id == "":

@@ -48,7 +48,9 @@ func (h *hub) engine(ctx context.Context, ref *instanceRef, method, path string,
 		return nil, errDependency("instance %q broke off its answer", ref.id)
 	}
 	if resp.StatusCode/100 != 2 {
-		return nil, errDependency("instance %q failed (%d): %s", ref.id, resp.StatusCode, errBody(b))
+		e := errDependency("instance %q failed (%d): %s", ref.id, resp.StatusCode, errBody(b))
+		e.upstream = resp.StatusCode
+		return nil, e
 	}
 	return b, nil
 }

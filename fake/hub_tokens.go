@@ -63,41 +63,22 @@ func (h *hub) accessToken(x *exchange, o *org, e *wsEntry) (any, *apiError) {
 	return map[string]string{"token": tok}, nil
 }
 
-// tenantKeyOf asks the hosting instance, through its workspace API and with a short-lived admin
-// token, for the customer tenantID names, and returns that customer's internal id.
+// tenantKeyOf asks the hosting instance, through its engine API, for the customer tenantID
+// names, and returns that customer's internal id.
 func (h *hub) tenantKeyOf(x *exchange, ws *orgWorkspace, tenantID string) (string, *apiError) {
-	now := h.s.now()
-	admin, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
-		"workspaceKey": ws.key, "isAdmin": true, "iat": now.Unix(), "exp": now.Add(h.s.cfg.tokenTTL).Unix(),
-	}).SignedString([]byte(ws.secret))
+	b, err := h.engine(x.r.Context(), h.instance(ws.instanceID), http.MethodGet,
+		"/workspaces/"+url.PathEscape(ws.key)+"/customers/"+url.PathEscape(tenantID), nil)
 	if err != nil {
-		return "", errInternal("could not sign the token")
+		if err.upstream == http.StatusNotFound {
+			return "", errNotFound("customer %q not found in this workspace", tenantID)
+		}
+		return "", err
 	}
-	ref := h.instance(ws.instanceID)
-	if ref == nil {
-		return "", errDependency("the instance hosting this workspace is not registered")
-	}
-	req, rerr := http.NewRequestWithContext(x.r.Context(), http.MethodGet, ref.url()+"/customers/"+url.PathEscape(tenantID), nil)
-	if rerr != nil {
-		return "", errInternal("could not build the call to instance %q", ref.id)
-	}
-	req.Header.Set("Authorization", "Bearer "+admin)
-	resp, rerr := h.s.client.Do(req)
-	if rerr != nil {
-		return "", errDependency("instance %q cannot be reached", ref.id)
-	}
-	defer resp.Body.Close()
 	var c struct {
 		InternalID string `json:"internalId"`
 	}
-	switch {
-	case resp.StatusCode == http.StatusNotFound:
-		return "", errNotFound("customer %q not found in this workspace", tenantID)
-	case resp.StatusCode != http.StatusOK:
-		return "", errDependency("instance %q failed (%d)", ref.id, resp.StatusCode)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&c); err != nil {
-		return "", errDependency("instance %q answered with a broken customer", ref.id)
+	if jerr := json.Unmarshal(b, &c); jerr != nil || c.InternalID == "" {
+		return "", errDependency("instance answered with a broken customer")
 	}
 	return c.InternalID, nil
 }

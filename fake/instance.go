@@ -57,9 +57,14 @@ func (in *instance) workspace(key string) *workspace {
 
 // ServeHTTP answers the workspace API, the engine API and the health check.
 func (in *instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	head, id, action, ok := pathParts(r)
+	p, ok := pathParts(r)
+	head, id, action := p[0], p[1], p[2]
 	switch {
 	case !ok:
+	case head == "workspaces" && action == "customers" && p[3] != "":
+		in.serveEngineCustomer(w, r, id, p[3])
+		return
+	case p[3] != "":
 	case head == "" && id == "":
 		x := in.s.newExchange(w, r, in.idem)
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {

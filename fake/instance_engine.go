@@ -43,6 +43,37 @@ func (in *instance) serveEngine(w http.ResponseWriter, r *http.Request, key stri
 	}
 }
 
+// serveEngineCustomer answers GET /workspaces/{key}/customers/{id}: the hub reads a customer
+// with its engine token, which works whatever tokens the workspace accepts.
+func (in *instance) serveEngineCustomer(w http.ResponseWriter, r *http.Request, key, id string) {
+	x := in.s.newExchange(w, r, in.idem)
+	if err := in.checkEngineToken(r); err != nil {
+		x.fail(err)
+		return
+	}
+	if r.Method != http.MethodGet {
+		in.methodNotAllowed(x, "GET")
+		return
+	}
+	ws := in.workspace(key)
+	if ws == nil {
+		x.fail(errNotFound("workspace %q not found on instance %q", key, in.id))
+		return
+	}
+	ws.mu.RLock()
+	e := ws.customers[id]
+	var c *customer
+	if e != nil {
+		c = e.cur
+	}
+	ws.mu.RUnlock()
+	if c == nil {
+		x.fail(errNotFound("customer %q not found", id))
+		return
+	}
+	x.ok(c)
+}
+
 func (in *instance) engineCreate(x *exchange) (any, *apiError) {
 	f, err := parseForm(x.body)
 	if err != nil {
