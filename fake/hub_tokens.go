@@ -27,6 +27,9 @@ func (h *hub) accessToken(x *exchange, o *org, e *wsEntry) (any, *apiError) {
 	if ws.archivedAt != nil {
 		return nil, errBadRequest("org workspace %q is archived: restore it before minting tokens", ws.id)
 	}
+	if ws.cfg.Settings["disableSecretKeyAuth"] {
+		return nil, errBadRequest("org workspace %q refuses secret-signed tokens (settings.disableSecretKeyAuth): sign tokens with a key registered in publicKeys", ws.id)
+	}
 	if tenantID != "" {
 		key, err := h.tenantKeyOf(x, ws, tenantID)
 		if err != nil {
