@@ -47,6 +47,7 @@ type hub struct {
 	orgs      map[string]*org         // by id
 	members   map[string]*member      // by platform token
 	byWS      map[string]*org         // org workspace id to its org
+	keyHost   map[string]string       // workspace key to the id of the instance hosting it
 	instances map[string]*instanceRef // by id
 }
 
@@ -94,6 +95,7 @@ func newHub(s *Server) *hub {
 		orgs:      make(map[string]*org),
 		members:   make(map[string]*member),
 		byWS:      make(map[string]*org),
+		keyHost:   make(map[string]string),
 		instances: make(map[string]*instanceRef),
 	}
 }
@@ -200,7 +202,7 @@ func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		x.fail(errNotFound("no route for %s %s", r.Method, r.URL.Path))
 		return
 	default:
-		h.s.local.ServeHTTP(w, r)
+		h.serveWorkspaceAPI(w, r, head)
 		return
 	}
 	switch {

@@ -152,6 +152,7 @@ func (h *hub) createWorkspace(x *exchange, m *member) (any, *apiError) {
 	o.mu.Unlock()
 	h.mu.Lock()
 	h.byWS[ws.id] = o
+	h.keyHost[ws.key] = ref.id
 	h.mu.Unlock()
 	return h.render(ws), nil
 }

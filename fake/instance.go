@@ -39,9 +39,13 @@ type workspace struct {
 }
 
 func newInstance(s *Server, id, name string) *instance {
+	engineToken := s.cfg.engineToken
+	if engineToken == "" {
+		engineToken = "eng-" + s.ids.secret()
+	}
 	return &instance{
 		s: s, id: id, name: name,
-		engineToken: "eng-" + s.ids.secret(),
+		engineToken: engineToken,
 		idem:        newIdempotency(s.cfg.now),
 		parser:      newTokenParser(s.cfg.now),
 		workspaces:  make(map[string]*workspace),

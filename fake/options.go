@@ -7,6 +7,9 @@ import (
 	"io"
 	"log/slog"
 	mrand "math/rand/v2"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -14,21 +17,31 @@ import (
 type Option func(*config) error
 
 type config struct {
-	now      func() time.Time
-	random   io.Reader
-	tokenTTL time.Duration
-	logger   *slog.Logger
-	addr     string
-	orgName  string
+	now          func() time.Time
+	random       io.Reader
+	tokenTTL     time.Duration
+	logger       *slog.Logger
+	addr         string
+	instanceAddr string
+	orgName      string
+	engineToken  string
+	instances    []string
+	remotes      []remoteInstance
+}
+
+// remoteInstance is an instance in another process that the hub routes to.
+type remoteInstance struct {
+	id, url, engineToken string
 }
 
 func defaultConfig() config {
 	return config{
-		now:      time.Now,
-		random:   rand.Reader,
-		tokenTTL: time.Hour,
-		addr:     "127.0.0.1:0",
-		orgName:  "Default Org",
+		now:          time.Now,
+		random:       rand.Reader,
+		tokenTTL:     time.Hour,
+		addr:         "127.0.0.1:0",
+		instanceAddr: "127.0.0.1:0",
+		orgName:      "Default Org",
 	}
 }
 
@@ -97,6 +110,62 @@ func WithAddr(addr string) Option {
 			return errors.New("fake: WithAddr: empty address")
 		}
 		c.addr = addr
+		return nil
+	}
+}
+
+// WithInstances adds instances beside the hub's own, each with its own id (the
+// membraneInstanceId that places a workspace there), store, engine token and base URL: its own
+// host in process, and its own loopback port once the server is started.
+func WithInstances(ids ...string) Option {
+	return func(c *config) error {
+		for _, id := range ids {
+			if err := checkInstanceID(id); err != nil {
+				return fmt.Errorf("fake: WithInstances: %w", err)
+			}
+			if id == hubInstanceID || slices.Contains(c.instances, id) || c.hasRemote(id) {
+				return fmt.Errorf("fake: WithInstances: instance %q is given twice", id)
+			}
+			c.instances = append(c.instances, id)
+		}
+		return nil
+	}
+}
+
+// WithRemoteInstance registers an instance that runs in another process (see NewInstance) at
+// baseURL, reached with its engine token.
+func WithRemoteInstance(id, baseURL, engineToken string) Option {
+	return func(c *config) error {
+		if err := checkInstanceID(id); err != nil {
+			return fmt.Errorf("fake: WithRemoteInstance: %w", err)
+		}
+		if id == hubInstanceID || slices.Contains(c.instances, id) || c.hasRemote(id) {
+			return fmt.Errorf("fake: WithRemoteInstance: instance %q is given twice", id)
+		}
+		u, err := url.Parse(baseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			return fmt.Errorf("fake: WithRemoteInstance: %q is not an http(s) base URL", baseURL)
+		}
+		if engineToken == "" {
+			return fmt.Errorf("fake: WithRemoteInstance: instance %q: empty engine token", id)
+		}
+		c.remotes = append(c.remotes, remoteInstance{id: id, url: strings.TrimSuffix(baseURL, "/"), engineToken: engineToken})
+		return nil
+	}
+}
+
+func (c *config) hasRemote(id string) bool {
+	return slices.ContainsFunc(c.remotes, func(r remoteInstance) bool { return r.id == id })
+}
+
+// WithEngineToken sets the token of the engine API of the instances this server (or
+// NewInstance) runs, instead of a random one per instance.
+func WithEngineToken(token string) Option {
+	return func(c *config) error {
+		if len(token) < 16 {
+			return errors.New("fake: WithEngineToken: the token must be at least 16 characters")
+		}
+		c.engineToken = token
 		return nil
 	}
 }

@@ -16,7 +16,6 @@ package fake
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -28,14 +27,17 @@ import (
 // inProcessHubHost is the hub's host name when it is reached in process, with no listener.
 const inProcessHubHost = "hub.membrane.invalid"
 
-// Server is a fake Membrane API: a hub and the instance it hosts. It is safe for concurrent use.
+// Server is a fake Membrane API: a hub, the instance it hosts ("hub"), and the instances added
+// with WithInstances or WithRemoteInstance. It is safe for concurrent use.
 type Server struct {
 	cfg       config
 	ids       *idSource
 	hub       *hub
-	local     *instance // the instance the hub hosts, "hub"
 	transport *transport
 	client    *http.Client
+
+	hubInstance *Instance            // the instance the hub hosts, "hub"
+	instances   map[string]*Instance // the instances of this process by id, the hub's own included
 
 	reqPrefix string
 	reqSeq    atomic.Uint64
@@ -45,15 +47,12 @@ type Server struct {
 
 	mu       sync.Mutex
 	url      atomic.Value // string: the hub's base URL
-	listener net.Listener
-	httpSrv  *http.Server
-	serveErr chan error
+	listener listener
 	closed   bool
 }
 
-// New builds a server and its default org and admin token, with no socket: HTTPClient reaches
-// it in process until Start adds a listener.
-func New(opts ...Option) (*Server, error) {
+// newBase builds what every server needs: configuration, id source and in-process transport.
+func newBase(opts []Option) (*Server, error) {
 	cfg := defaultConfig()
 	for _, opt := range opts {
 		if opt == nil {
@@ -64,14 +63,40 @@ func New(opts ...Option) (*Server, error) {
 		}
 	}
 	s := &Server{cfg: cfg, ids: &idSource{r: cfg.random}, transport: newTransport()}
+	// Instances in other processes are reached over real connections, kept open for reuse.
+	s.transport.next = &http.Transport{
+		Proxy:               nil,
+		MaxIdleConnsPerHost: 64,
+		IdleConnTimeout:     90 * time.Second,
+	}
 	s.client = &http.Client{Transport: s.transport}
 	s.reqPrefix = s.ids.objectID()[:8]
 	s.url.Store("http://" + inProcessHubHost)
+	s.listener.addr = cfg.addr
+	return s, nil
+}
+
+// New builds a server, its instances, a default org and an admin token, with no socket:
+// HTTPClient reaches it in process until Start adds listeners.
+func New(opts ...Option) (*Server, error) {
+	s, err := newBase(opts)
+	if err != nil {
+		return nil, err
+	}
 	s.hub = newHub(s)
-	s.local = newInstance(s, hubInstanceID, "Hub")
-	s.hub.instances[hubInstanceID] = &instanceRef{id: hubInstanceID, name: "Hub", url: s.URL, engineToken: s.local.engineToken}
+	s.hubInstance = newHubInstance(s)
+	s.instances = map[string]*Instance{hubInstanceID: s.hubInstance}
+	s.hub.register(hubInstanceID, "Hub", s.URL, s.hubInstance.EngineToken())
+	for _, id := range s.cfg.instances {
+		inst := newInstanceHandle(s, id, id)
+		s.instances[id] = inst
+		s.hub.register(id, id, inst.URL, inst.EngineToken())
+	}
+	for _, r := range s.cfg.remotes {
+		s.hub.register(r.id, r.id, func() string { return r.url }, r.engineToken)
+	}
 	s.transport.set(inProcessHubHost, s.hub)
-	s.orgID = s.AddOrg(cfg.orgName)
+	s.orgID = s.AddOrg(s.cfg.orgName)
 	s.adminToken = s.AddMember(s.orgID, RoleAdmin)
 	return s, nil
 }
@@ -92,36 +117,30 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 }
 
 // Start listens on the configured address (a free loopback port by default) and serves the
-// hub there. URL reports the listener's address from then on.
+// hub there, and each instance on a port of its own. URL and Instance(id).URL report the
+// listeners' addresses from then on.
 func (s *Server) Start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return errors.New("fake: Start after Close")
 	}
-	if s.listener != nil {
-		return errors.New("fake: already started")
-	}
-	ln, err := net.Listen("tcp", s.cfg.addr)
+	url, err := s.listener.start(s.hub)
 	if err != nil {
-		return fmt.Errorf("fake: listen on %s: %w", s.cfg.addr, err)
+		return fmt.Errorf("fake: hub: %w", err)
 	}
-	s.listener = ln
-	s.httpSrv = &http.Server{
-		Handler:           s.hub,
-		ReadHeaderTimeout: 10 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+	s.transport.set(s.listener.addr, s.hub)
+	s.url.Store(url)
+	for _, id := range s.cfg.instances {
+		if err := s.instances[id].serveOnListener(); err != nil {
+			return err
+		}
 	}
-	host := ln.Addr().String()
-	s.transport.set(host, s.hub)
-	s.url.Store("http://" + host)
-	s.serveErr = make(chan error, 1)
-	go func() { s.serveErr <- s.httpSrv.Serve(ln) }()
 	return nil
 }
 
-// Close stops the listener, if any, and ends open connections. The in-process client stops
-// working too. Close may be called more than once.
+// Close stops every listener and ends open connections. The in-process client stops working
+// too. Close may be called more than once.
 func (s *Server) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -129,13 +148,17 @@ func (s *Server) Close() {
 		return
 	}
 	s.closed = true
-	s.transport.remove(inProcessHubHost)
-	if s.httpSrv != nil {
-		s.transport.remove(s.listener.Addr().String())
-		_ = s.httpSrv.Close()
-		<-s.serveErr
+	s.transport.clear()
+	s.transport.next.(*http.Transport).CloseIdleConnections()
+	s.listener.stop()
+	for _, inst := range s.instances {
+		inst.Close()
 	}
 }
+
+// Instance returns the instance of this process with the given id ("hub" for the hub's own),
+// or nil when there is none (a remote instance is another process's).
+func (s *Server) Instance(id string) *Instance { return s.instances[id] }
 
 // URL is the hub's base URL: the loopback listener once started, else a host that only
 // HTTPClient reaches.

@@ -29,9 +29,10 @@ func (t *transport) set(host string, h http.Handler) {
 	t.mu.Unlock()
 }
 
-func (t *transport) remove(host string) {
+// clear forgets every host: requests fail from then on.
+func (t *transport) clear() {
 	t.mu.Lock()
-	delete(t.hosts, host)
+	clear(t.hosts)
 	t.mu.Unlock()
 }
 

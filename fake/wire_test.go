@@ -16,6 +16,7 @@ type caller struct {
 	t     testing.TB
 	srv   *fake.Server
 	token string
+	base  string // where requests go; the hub's URL when empty
 }
 
 // reply is a decoded answer.
@@ -32,6 +33,9 @@ func newCaller(t testing.TB, srv *fake.Server, token string) caller {
 
 func (c caller) as(token string) caller { c.token = token; return c }
 
+// at sends the caller's requests to base (an instance's URL) instead of the hub.
+func (c caller) at(base string) caller { c.base = base; return c }
+
 // do sends body (a string sent as is, or a value encoded as JSON) and decodes the answer.
 func (c caller) do(method, path string, body any, headers ...string) reply {
 	c.t.Helper()
@@ -47,7 +51,11 @@ func (c caller) do(method, path string, body any, headers ...string) reply {
 		require.NoError(c.t, err)
 		rd = bytes.NewReader(j)
 	}
-	req, err := http.NewRequest(method, c.srv.URL()+path, rd)
+	base := c.base
+	if base == "" {
+		base = c.srv.URL()
+	}
+	req, err := http.NewRequest(method, base+path, rd)
 	require.NoError(c.t, err)
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)

@@ -1,0 +1,144 @@
+package fake
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"sync"
+	"sync/atomic"
+)
+
+// Instance is one instance of a fake deployment: it runs workspaces and serves their workspace
+// API and the engine API the hub calls. Get one from Server.Instance, or run one alone with
+// NewInstance. It is safe for concurrent use.
+type Instance struct {
+	in   *instance
+	host string // its host in the in-process transport; "" for the hub's own instance
+
+	stopped atomic.Bool
+	url     atomic.Value // string
+
+	mu       sync.Mutex
+	listen   bool // Start opens a listener (the server was started, or the instance runs alone)
+	listener listener
+	closed   bool
+}
+
+var instanceIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+func checkInstanceID(id string) error {
+	if !instanceIDPattern.MatchString(id) {
+		return fmt.Errorf("instance id %q: use 1 to 63 lowercase letters, digits and dashes", id)
+	}
+	return nil
+}
+
+// newInstanceHandle makes an instance of s with its own in-process host.
+func newInstanceHandle(s *Server, id, name string) *Instance {
+	i := &Instance{in: newInstance(s, id, name), host: id + ".instance.membrane.invalid"}
+	i.url.Store("http://" + i.host)
+	i.listener.addr = s.cfg.instanceAddr
+	s.transport.set(i.host, i)
+	return i
+}
+
+// newHubInstance makes the instance the hub hosts itself, served at the hub's URL.
+func newHubInstance(s *Server) *Instance {
+	return &Instance{in: newInstance(s, hubInstanceID, "Hub")}
+}
+
+// NewInstance builds an instance that runs alone, for a deployment where the hub and each
+// instance are separate processes: the hub reaches it with fake.WithRemoteInstance and the
+// engine token (fake.WithEngineToken sets it; otherwise it is random). It has no socket until
+// Start. Options that concern the hub are ignored.
+func NewInstance(id string, opts ...Option) (*Instance, error) {
+	if err := checkInstanceID(id); err != nil {
+		return nil, fmt.Errorf("fake: %w", err)
+	}
+	s, err := newBase(opts)
+	if err != nil {
+		return nil, err
+	}
+	s.cfg.instanceAddr = s.cfg.addr
+	i := newInstanceHandle(s, id, id)
+	i.listen = true
+	return i, nil
+}
+
+// ID is the instance's id, the membraneInstanceId of the workspaces it hosts.
+func (i *Instance) ID() string { return i.in.id }
+
+// URL is the instance's base URL, the apiBaseUri of the workspaces it hosts. The hub's own
+// instance is served at the hub's URL.
+func (i *Instance) URL() string {
+	if i.host == "" {
+		return i.in.s.URL()
+	}
+	return i.url.Load().(string)
+}
+
+// EngineToken is the token the hub sends to the instance's engine API.
+func (i *Instance) EngineToken() string { return i.in.engineToken }
+
+// Handler is the instance's http.Handler.
+func (i *Instance) Handler() http.Handler { return i }
+
+// ServeHTTP answers as the instance, or drops the connection while it is stopped.
+func (i *Instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if i.stopped.Load() {
+		abort(w)
+		return
+	}
+	i.in.ServeHTTP(w, r)
+}
+
+// Stop makes the instance unreachable, as if its process were down: its listener closes and
+// in-process requests fail with a connection error. Its state is kept for Start.
+func (i *Instance) Stop() {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.stopped.Store(true)
+	i.listener.stop()
+}
+
+// Start makes the instance reachable again, at the same URL, with the state it had. An
+// instance that runs alone, or one whose server was started, listens on its address (the
+// same port as before, once it has had one).
+func (i *Instance) Start() error {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.closed {
+		return errors.New("fake: instance " + i.in.id + ": Start after Close")
+	}
+	if i.listen && i.host != "" && !i.listener.listening() {
+		url, err := i.listener.start(i)
+		if err != nil {
+			return fmt.Errorf("fake: instance %s: %w", i.in.id, err)
+		}
+		i.in.s.transport.set(i.listener.addr, i)
+		i.url.Store(url)
+	}
+	i.stopped.Store(false)
+	return nil
+}
+
+// Close stops the instance for good.
+func (i *Instance) Close() {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.closed = true
+	i.stopped.Store(true)
+	i.listener.stop()
+}
+
+// serveOnListener is Start for an instance of a server that has just started listening.
+func (i *Instance) serveOnListener() error {
+	i.mu.Lock()
+	i.listen = true
+	i.mu.Unlock()
+	if i.stopped.Load() {
+		return nil // it listens when started
+	}
+	return i.Start()
+}

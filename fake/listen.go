@@ -1,0 +1,71 @@
+package fake
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+)
+
+// listener serves a handler on a TCP address and can stop and serve again on the same address.
+type listener struct {
+	addr string // where to listen; after the first start, the address it got
+	ln   net.Listener
+	srv  *http.Server
+	done chan error
+}
+
+// start listens and serves h, returning the base URL. Called with the owner's lock held.
+func (l *listener) start(h http.Handler) (string, error) {
+	if l.ln != nil {
+		return "", errors.New("already listening")
+	}
+	ln, err := net.Listen("tcp", l.addr)
+	if err != nil {
+		return "", fmt.Errorf("listen on %s: %w", l.addr, err)
+	}
+	l.ln, l.addr = ln, ln.Addr().String()
+	l.srv = &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	l.done = make(chan error, 1)
+	srv := l.srv
+	go func() { l.done <- srv.Serve(ln) }()
+	return "http://" + l.addr, nil
+}
+
+// stop closes the listener and every open connection, and waits for the server to end. The
+// address is kept for the next start.
+func (l *listener) stop() {
+	if l.ln == nil {
+		return
+	}
+	_ = l.srv.Close()
+	<-l.done
+	l.ln, l.srv, l.done = nil, nil, nil
+}
+
+func (l *listener) listening() bool { return l.ln != nil }
+
+// abort ends an exchange without an answer, as a dropped connection does: the in-process
+// transport reports a connection error, and a real connection is closed. Where neither is
+// possible, the answer is a 503.
+func abort(w http.ResponseWriter) {
+	switch rw := w.(type) {
+	case *recorder:
+		rw.aborted = true
+		return
+	case http.Hijacker:
+		if conn, _, err := rw.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_, _ = w.Write([]byte(`{"type":"internal","message":"the instance is stopped"}`))
+}
