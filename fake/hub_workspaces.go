@@ -2,6 +2,7 @@ package fake
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
@@ -140,9 +141,22 @@ func (h *hub) createWorkspace(x *exchange, m *member) (any, *apiError) {
 		key: h.s.ids.uuid(), secret: h.s.ids.secret(), instanceID: instanceID, logoURI: logo,
 		createdAt: now, updatedAt: now, cfg: newConfig(),
 	}
-	engineBody := map[string]any{"workspaceKey": ws.key, "workspaceSecret": ws.secret, "name": ws.name}
-	if _, err := h.engine(x.r.Context(), ref, http.MethodPost, "/workspaces", engineBody); err != nil {
+	if err := h.place(x.r.Context(), o, ws, ref, nil); err != nil {
 		return nil, err
+	}
+	return h.render(ws), nil
+}
+
+// place creates ws on the instance ref, with the instance-level fields of config, and records it
+// in org o once the instance accepted it.
+func (h *hub) place(ctx context.Context, o *org, ws *orgWorkspace, ref *instanceRef, config map[string]json.RawMessage) *apiError {
+	engineBody := make(map[string]any, len(config)+3)
+	for k, v := range config {
+		engineBody[k] = v
+	}
+	engineBody["workspaceKey"], engineBody["workspaceSecret"], engineBody["name"] = ws.key, ws.secret, ws.name
+	if _, err := h.engine(ctx, ref, http.MethodPost, "/workspaces", engineBody); err != nil {
+		return err
 	}
 	o.mu.Lock()
 	o.seq++
@@ -154,7 +168,7 @@ func (h *hub) createWorkspace(x *exchange, m *member) (any, *apiError) {
 	h.byWS[ws.id] = o
 	h.keyHost[ws.key] = ref.id
 	h.mu.Unlock()
-	return h.render(ws), nil
+	return nil
 }
 
 func readLogo(f *form, old string) string {
