@@ -23,7 +23,12 @@ func (h *hub) accessToken(x *exchange, o *org, e *wsEntry) (any, *apiError) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	ws := current(o, e)
+	// Read the secret behind the workspace's gate: a rotation in flight may already have
+	// reached the instance, and a token signed with the old secret would be dead at birth.
+	ws, err := settled(x.r.Context(), o, e)
+	if err != nil {
+		return nil, err
+	}
 	if ws.archivedAt != nil {
 		return nil, errBadRequest("org workspace %q is archived: restore it before minting tokens", ws.id)
 	}

@@ -193,6 +193,28 @@ func (h *hub) getWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError) {
 	return h.render(current(o, e)), nil
 }
 
+// enter takes the workspace's gate, which lets one change at a time reach its instance, or
+// gives up when ctx ends. The caller must call leave.
+func (e *wsEntry) enter(ctx context.Context) *apiError {
+	select {
+	case e.gate <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return errUnavailable("the request ended while waiting for another change of this workspace")
+	}
+}
+
+func (e *wsEntry) leave() { <-e.gate }
+
+// settled returns the current version once no change of it is in flight.
+func settled(ctx context.Context, o *org, e *wsEntry) (*orgWorkspace, *apiError) {
+	if err := e.enter(ctx); err != nil {
+		return nil, err
+	}
+	defer e.leave()
+	return current(o, e), nil
+}
+
 func current(o *org, e *wsEntry) *orgWorkspace {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
@@ -206,12 +228,10 @@ func current(o *org, e *wsEntry) *orgWorkspace {
 // while the instance is called.
 func (h *hub) change(ctx context.Context, o *org, e *wsEntry,
 	fn func(cur *orgWorkspace) (next *orgWorkspace, update map[string]any, err *apiError)) (*orgWorkspace, *apiError) {
-	select {
-	case e.gate <- struct{}{}:
-	case <-ctx.Done():
-		return nil, errUnavailable("the request ended while waiting for another change of this workspace")
+	if err := e.enter(ctx); err != nil {
+		return nil, err
 	}
-	defer func() { <-e.gate }()
+	defer e.leave()
 	cur := current(o, e)
 	next, update, err := fn(cur)
 	if err != nil {

@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -121,6 +122,16 @@ func (i *Instance) Start() error {
 	}
 	i.stopped.Store(false)
 	return nil
+}
+
+// Shutdown stops the instance's listener gracefully: no new connections, and the requests in
+// flight finish (until ctx ends). Then it closes the instance.
+func (i *Instance) Shutdown(ctx context.Context) error {
+	i.mu.Lock()
+	err := i.listener.shutdown(ctx)
+	i.mu.Unlock()
+	i.Close()
+	return err
 }
 
 // Close stops the instance for good.

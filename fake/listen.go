@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -47,6 +48,17 @@ func (l *listener) stop() {
 	_ = l.srv.Close()
 	<-l.done
 	l.ln, l.srv, l.done = nil, nil, nil
+}
+
+// shutdown stops accepting connections and waits, until ctx ends, for the requests in flight
+// to finish; then it closes what is left.
+func (l *listener) shutdown(ctx context.Context) error {
+	if l.ln == nil {
+		return nil
+	}
+	err := l.srv.Shutdown(ctx)
+	l.stop()
+	return err
 }
 
 func (l *listener) listening() bool { return l.ln != nil }

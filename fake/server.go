@@ -14,6 +14,7 @@
 package fake
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -154,6 +155,21 @@ func (s *Server) Close() {
 	for _, inst := range s.instances {
 		inst.Close()
 	}
+}
+
+// Shutdown stops the listeners gracefully: no new connections, and the requests in flight
+// finish (until ctx ends). Then it closes the server.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	err := s.listener.shutdown(ctx)
+	for _, inst := range s.instances {
+		inst.mu.Lock()
+		err = errors.Join(err, inst.listener.shutdown(ctx))
+		inst.mu.Unlock()
+	}
+	s.mu.Unlock()
+	s.Close()
+	return err
 }
 
 // Instance returns the instance of this process with the given id ("hub" for the hub's own),
