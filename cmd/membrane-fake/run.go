@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/membrane-community/membrane-go/fake"
+)
+
+// shutdownGrace is how long requests in flight may take to finish after a signal.
+const shutdownGrace = 5 * time.Second
+
+// run serves until ctx ends and returns the exit code: 0 after a clean shutdown, 1 when the
+// server cannot start, 2 for bad flags.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	st, err := parseSettings(args, getenv, stderr)
+	switch {
+	case errors.Is(err, errHelp):
+		return 0
+	case err != nil:
+		fmt.Fprintln(stderr, "membrane-fake:", err)
+		return 2
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: st.logLevel}))
+	var stopServing func(context.Context) error
+	switch st.mode {
+	case "instance":
+		stopServing, err = startInstance(st, logger, stdout)
+	default:
+		stopServing, err = startHub(ctx, st, logger, stdout)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "membrane-fake:", err)
+		return 1
+	}
+	<-ctx.Done()
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := stopServing(sctx); err != nil {
+		logger.Warn("shutdown", "error", err)
+	}
+	return 0
+}
+
+// ready is the line printed on start.
+type ready struct {
+	HubURL     string          `json:"hubUrl"`
+	OrgID      string          `json:"orgId"`
+	AdminToken string          `json:"adminToken"`
+	Instances  []readyInstance `json:"instances"`
+}
+
+type readyInstance struct {
+	ID  string `json:"id"`
+	URL string `json:"url"`
+}
+
+func printLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+// startHub starts a hub with its instances, in this process or (mode hub) in others.
+func startHub(ctx context.Context, st settings, logger *slog.Logger, stdout io.Writer) (func(context.Context) error, error) {
+	opts := []fake.Option{fake.WithAddr(st.addr), fake.WithTokenTTL(st.tokenTTL), fake.WithLogger(logger)}
+	if len(st.instances) > 0 {
+		opts = append(opts, fake.WithInstances(st.instances...))
+	}
+	for _, r := range st.remotes {
+		opts = append(opts, fake.WithRemoteInstance(r.id, r.url, st.engineToken))
+	}
+	var seed fake.Seed
+	if st.seed != "" {
+		b, err := os.ReadFile(st.seed)
+		if err != nil {
+			return nil, fmt.Errorf("-seed: %w", err)
+		}
+		if seed, err = fake.ParseSeed(b); err != nil {
+			return nil, fmt.Errorf("-seed %s: %w", st.seed, err)
+		}
+	}
+	srv, err := fake.New(opts...)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range st.remotes {
+		if err := waitReachable(ctx, r, st.wait); err != nil {
+			return nil, err
+		}
+	}
+	if err := srv.Start(); err != nil {
+		return nil, err
+	}
+	if err := srv.Load(ctx, seed); err != nil {
+		srv.Close()
+		return nil, fmt.Errorf("-seed %s: %w", st.seed, err)
+	}
+	line := ready{HubURL: srv.URL(), OrgID: srv.OrgID(), AdminToken: srv.AdminToken(), Instances: []readyInstance{}}
+	for _, id := range st.instances {
+		line.Instances = append(line.Instances, readyInstance{ID: id, URL: srv.Instance(id).URL()})
+	}
+	for _, r := range st.remotes {
+		line.Instances = append(line.Instances, readyInstance{ID: r.id, URL: r.url})
+	}
+	if err := printLine(stdout, line); err != nil {
+		srv.Close()
+		return nil, err
+	}
+	logger.Info("serving", "hub", srv.URL(), "instances", len(line.Instances))
+	return srv.Shutdown, nil
+}
+
+// startInstance starts one instance alone.
+func startInstance(st settings, logger *slog.Logger, stdout io.Writer) (func(context.Context) error, error) {
+	inst, err := fake.NewInstance(st.id, fake.WithAddr(st.addr), fake.WithEngineToken(st.engineToken),
+		fake.WithTokenTTL(st.tokenTTL), fake.WithLogger(logger))
+	if err != nil {
+		return nil, err
+	}
+	if err := inst.Start(); err != nil {
+		return nil, err
+	}
+	if err := printLine(stdout, readyInstance{ID: inst.ID(), URL: inst.URL()}); err != nil {
+		inst.Close()
+		return nil, err
+	}
+	logger.Info("serving", "instance", inst.ID(), "url", inst.URL())
+	return inst.Shutdown, nil
+}
+
+// waitReachable waits until the instance answers its health check, for at most wait.
+func waitReachable(ctx context.Context, r idAndURL, wait time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	client := &http.Client{Timeout: time.Second}
+	var last error
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url+"/", nil)
+		if err != nil {
+			return fmt.Errorf("instance %s: %w", r.id, err)
+		}
+		resp, err := client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("health check answered %d", resp.StatusCode)
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("instance %s at %s is unreachable: %v", r.id, r.url, last)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
