@@ -49,6 +49,7 @@ type hub struct {
 	byWS      map[string]*org         // org workspace id to its org
 	keyHost   map[string]string       // workspace key to the id of the instance hosting it
 	instances map[string]*instanceRef // by id
+	instOrder []string                // ids, in the order they were registered (the hub's own first)
 }
 
 // member is a platform user: a token and a role in each org it belongs to. Never changed after

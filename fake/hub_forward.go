@@ -12,6 +12,7 @@ import (
 func (h *hub) register(id, name string, url func() string, engineToken string) {
 	h.mu.Lock()
 	h.instances[id] = &instanceRef{id: id, name: name, url: url, engineToken: engineToken}
+	h.instOrder = append(h.instOrder, id)
 	h.mu.Unlock()
 }
 

@@ -351,7 +351,7 @@ func (h *hub) listInstances(x *exchange, m *member) (any, *apiError) {
 	}
 	h.mu.RLock()
 	refs := make([]*instanceRef, 0, len(h.instances))
-	for _, id := range sortedKeys(h.instances) {
+	for _, id := range h.instOrder {
 		refs = append(refs, h.instances[id])
 	}
 	h.mu.RUnlock()

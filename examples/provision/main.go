@@ -3,7 +3,9 @@
 // the secret and show the old token refused, archive, list and restore.
 //
 // With MEMBRANE_API_URL, MEMBRANE_TOKEN and MEMBRANE_ORG_ID set it talks to that server;
-// otherwise it starts the fake in process and talks to it.
+// otherwise it starts the fake in process, a hub with two instances (eu and us) on loopback, and
+// talks to that. The workspace is placed on an instance (MEMBRANE_INSTANCE_ID, or the first one
+// the hub lists besides its own), configured through the hub, and used at its instance's URL.
 //
 //	go run ./examples/provision
 package main
@@ -49,12 +51,16 @@ func chooseTarget(getenv func(string) string) (target, func(), error) {
 	case url != "" || token != "" || org != "":
 		return target{}, nil, errors.New("set all of MEMBRANE_API_URL, MEMBRANE_TOKEN and MEMBRANE_ORG_ID, or none of them to use the fake")
 	}
-	srv, err := fake.New()
+	srv, err := fake.New(fake.WithInstances("eu", "us"))
 	if err != nil {
 		return target{}, nil, err
 	}
+	if err := srv.Start(); err != nil {
+		return target{}, nil, err
+	}
 	return target{url: srv.URL(), token: srv.AdminToken(), orgID: srv.OrgID(), httpClient: srv.HTTPClient(),
-		describe: "the in-process fake (set MEMBRANE_API_URL, MEMBRANE_TOKEN and MEMBRANE_ORG_ID for a real server)"}, srv.Close, nil
+		describe: "the fake, started in process at " + srv.URL() + " with instances eu and us" +
+			" (set MEMBRANE_API_URL, MEMBRANE_TOKEN and MEMBRANE_ORG_ID for a real server)"}, srv.Close, nil
 }
 
 func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
@@ -74,11 +80,18 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	ws, err := client.OrgWorkspaces.Create(ctx, &membrane.CreateOrgWorkspaceRequest{OrgID: tg.orgID, Name: "Acme Inc"})
+	instanceID, err := chooseInstance(ctx, client, tg.orgID, getenv("MEMBRANE_INSTANCE_ID"), step)
+	if err != nil {
+		return err
+	}
+	ws, err := client.OrgWorkspaces.Create(ctx, &membrane.CreateOrgWorkspaceRequest{
+		OrgID: tg.orgID, Name: "Acme Inc", MembraneInstanceID: instanceID,
+	})
 	if err != nil {
 		return fmt.Errorf("create workspace: %w", err)
 	}
-	step("created workspace %q: id %s, key %s, secret %v", ws.Name, ws.ID, ws.Key, ws.Secret)
+	step("created workspace %q on instance %s: id %s, key %s, secret %v, API at %s",
+		ws.Name, orHub(ws.MembraneInstanceID), ws.ID, ws.Key, ws.Secret, ws.APIBaseURI)
 
 	ws, err = client.OrgWorkspaces.Update(ctx, ws.ID, &membrane.UpdateOrgWorkspaceRequest{
 		WebhookURI: membrane.Ptr("https://acme.example/membrane/webhooks"),
@@ -88,7 +101,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	if err != nil {
 		return fmt.Errorf("configure workspace: %w", err)
 	}
-	step("configured it: webhook %s, API and webhook logs on, type %s", ws.WebhookURI, ws.Type)
+	step("configured it through the hub: webhook %s, API and webhook logs on, type %s", ws.WebhookURI, ws.Type)
 
 	token, err := client.OrgWorkspaces.AccessToken(ctx, ws.ID, &membrane.AccessTokenRequest{IsAdmin: true})
 	if err != nil {
@@ -98,13 +111,13 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	step("minted a workspace admin token (%d bytes) for %s", len(token), wsClient.BaseURL())
+	step("minted a workspace admin token (%d bytes); the workspace API is used at %s", len(token), wsClient.BaseURL())
 
 	tenant, err := wsClient.Customers.Create(ctx, &membrane.CreateCustomerRequest{Name: "Jane at Acme", InternalID: "acme-user-1"})
 	if err != nil {
 		return fmt.Errorf("create tenant: %w", err)
 	}
-	step("created tenant %q (internal id %s) with that token: id %s", tenant.Name, tenant.InternalID, tenant.ID)
+	step("created tenant %q (internal id %s) with that token, on the instance: id %s", tenant.Name, tenant.InternalID, tenant.ID)
 
 	secret, err := client.OrgWorkspaces.RotateSecret(ctx, ws.ID)
 	if err != nil {
@@ -145,6 +158,36 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	}
 	step("restored workspace %s: archived=%t", ws.ID, ws.ArchivedAt != nil)
 	return nil
+}
+
+// chooseInstance picks where the workspace goes: the wanted instance, or the first one the hub
+// lists besides its own, or the hub's own when it has no other.
+func chooseInstance(ctx context.Context, client *membrane.Client, orgID, wanted string, step func(string, ...any)) (string, error) {
+	instances, err := client.MembraneInstances.List(ctx, orgID)
+	if err != nil {
+		return "", fmt.Errorf("list instances: %w", err)
+	}
+	ids := make([]string, 0, len(instances))
+	for _, in := range instances {
+		ids = append(ids, in.ID)
+	}
+	step("the hub offers instances %v", ids)
+	if wanted != "" {
+		return wanted, nil
+	}
+	for _, id := range ids {
+		if id != "hub" {
+			return id, nil
+		}
+	}
+	return "", nil
+}
+
+func orHub(instanceID string) string {
+	if instanceID == "" {
+		return "hub"
+	}
+	return instanceID
 }
 
 // workspaceClient reaches the workspace API of ws with a fixed token.

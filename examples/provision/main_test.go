@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -18,9 +19,10 @@ func TestRunAgainstEmbeddedFake(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), &out, env(nil)))
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	require.Len(t, lines, 10, out.String())
+	require.Len(t, lines, 11, out.String())
 	for i, want := range []string{
-		"in-process fake", `created workspace "Acme Inc"`, "configured it: webhook https://acme.example/membrane/webhooks",
+		"the fake, started in process at http://127.0.0.1:", "instances [hub eu us]",
+		`created workspace "Acme Inc" on instance eu`, "configured it through the hub: webhook https://acme.example/membrane/webhooks",
 		"minted a workspace admin token", `created tenant "Jane at Acme"`, "rotated the workspace secret",
 		"the old token is refused now: 401 not_authenticated", "archived workspace",
 		"1 workspace(s), 0 active, 1 archived", "archived=false",
@@ -28,6 +30,11 @@ func TestRunAgainstEmbeddedFake(t *testing.T) {
 		assert.Contains(t, lines[i], want)
 	}
 	assert.Equal(t, 2, strings.Count(out.String(), "[REDACTED]"), "secrets are printed redacted")
+	// The workspace lives on eu: its API URL differs from the hub's, and the workspace client uses it.
+	hub := regexp.MustCompile(`at (http://\S+)`).FindStringSubmatch(lines[0])[1]
+	apiAt := regexp.MustCompile(`API at (http://\S+)$`).FindStringSubmatch(lines[2])[1]
+	assert.NotEqual(t, hub, apiAt)
+	assert.Contains(t, lines[4], "used at "+apiAt)
 }
 
 func TestRunAgainstConfiguredServer(t *testing.T) {
