@@ -62,7 +62,7 @@ func (x *exchange) run(h handlerFunc) {
 		}
 	}
 	key := x.r.Header.Get("Idempotency-Key")
-	if x.r.Method != http.MethodPost || key == "" {
+	if x.r.Method != http.MethodPost || key == "" || x.idem == nil {
 		v, err := h(x)
 		if err != nil {
 			x.fail(err)

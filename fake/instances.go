@@ -91,7 +91,11 @@ func (i *Instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		abort(w)
 		return
 	}
-	i.in.ServeHTTP(w, r)
+	if i.host == "" { // the hub's own: the hub's edge has seen the request
+		i.in.ServeHTTP(w, r)
+		return
+	}
+	i.in.s.serveEdge(w, r, i.in.id, nil, i.in)
 }
 
 // Stop makes the instance unreachable, as if its process were down: its listener closes and

@@ -63,13 +63,16 @@ func (l *listener) shutdown(ctx context.Context) error {
 
 func (l *listener) listening() bool { return l.ln != nil }
 
+// aborter is a ResponseWriter that can drop its connection itself.
+type aborter interface{ abort() }
+
 // abort ends an exchange without an answer, as a dropped connection does: the in-process
 // transport reports a connection error, and a real connection is closed. Where neither is
 // possible, the answer is a 503.
 func abort(w http.ResponseWriter) {
 	switch rw := w.(type) {
-	case *recorder:
-		rw.aborted = true
+	case aborter:
+		rw.abort()
 		return
 	case http.Hijacker:
 		if conn, _, err := rw.Hijack(); err == nil {

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -36,6 +37,9 @@ type Server struct {
 	hub       *hub
 	transport *transport
 	client    *http.Client
+
+	faults  *Faults
+	journal *journal
 
 	hubInstance *Instance            // the instance the hub hosts, "hub"
 	instances   map[string]*Instance // the instances of this process by id, the hub's own included
@@ -71,6 +75,7 @@ func newBase(opts []Option) (*Server, error) {
 		IdleConnTimeout:     90 * time.Second,
 	}
 	s.client = &http.Client{Transport: s.transport}
+	s.faults, s.journal = &Faults{s: s}, &journal{}
 	s.reqPrefix = s.ids.objectID()[:8]
 	s.url.Store("http://" + inProcessHubHost)
 	s.listener.addr = cfg.addr
@@ -96,7 +101,7 @@ func New(opts ...Option) (*Server, error) {
 	for _, r := range s.cfg.remotes {
 		s.hub.register(r.id, r.id, func() string { return r.url }, r.engineToken)
 	}
-	s.transport.set(inProcessHubHost, s.hub)
+	s.transport.set(inProcessHubHost, s.Handler())
 	s.orgID = s.AddOrg(s.cfg.orgName)
 	s.adminToken = s.AddMember(s.orgID, RoleAdmin)
 	return s, nil
@@ -126,11 +131,11 @@ func (s *Server) Start() error {
 	if s.closed {
 		return errors.New("fake: Start after Close")
 	}
-	url, err := s.listener.start(s.hub)
+	url, err := s.listener.start(s.Handler())
 	if err != nil {
 		return fmt.Errorf("fake: hub: %w", err)
 	}
-	s.transport.set(s.listener.addr, s.hub)
+	s.transport.set(s.listener.addr, s.Handler())
 	s.url.Store(url)
 	for _, id := range s.cfg.instances {
 		if err := s.instances[id].serveOnListener(); err != nil {
@@ -185,7 +190,19 @@ func (s *Server) URL() string { return s.url.Load().(string) }
 func (s *Server) HTTPClient() *http.Client { return s.client }
 
 // Handler is the hub's http.Handler, to mount in a server of one's own.
-func (s *Server) Handler() http.Handler { return s.hub }
+func (s *Server) Handler() http.Handler { return hubHandler{s} }
+
+// hubHandler is what is served at the hub's URL: the fake's own admin API under /_fake/, and
+// everything else through the edge (faults, journal) to the hub.
+type hubHandler struct{ s *Server }
+
+func (h hubHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/_fake/") {
+		h.s.serveAdmin(w, r)
+		return
+	}
+	h.s.serveEdge(w, r, hubInstanceID, h.s.hub.orgOf, h.s.hub)
+}
 
 // OrgID is the id of the default org.
 func (s *Server) OrgID() string { return s.orgID }

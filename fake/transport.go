@@ -87,6 +87,8 @@ type recorder struct {
 
 func (r *recorder) Header() http.Header { return r.header }
 
+func (r *recorder) abort() { r.aborted = true }
+
 func (r *recorder) WriteHeader(status int) {
 	if r.status == 0 {
 		r.status = status

@@ -1,0 +1,146 @@
+package fake
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// attemptHeader is the header in which clients number their attempts of one call.
+const attemptHeader = "X-Membrane-Attempt"
+
+// serveEdge is what every request to a server of the fake passes through: the faults that
+// match it fire, and the journal records it. server is "hub" or the instance id.
+func (s *Server) serveEdge(w http.ResponseWriter, r *http.Request, server string, org func(*http.Request) string, h http.Handler) {
+	sw := &statusWriter{ResponseWriter: w}
+	var fault *Fault
+	if s.faults != nil {
+		var orgOf func() string
+		if org != nil {
+			orgOf = func() string { return org(r) }
+		}
+		fault = s.faults.match(r, server, orgOf)
+	}
+	if fault == nil || s.applyFault(sw, r, fault, h) {
+		h.ServeHTTP(sw, r)
+	}
+	e := JournalEntry{
+		Time: s.now(), Instance: server, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
+		Status: sw.status, Caller: callerKind(r), IdempotencyKey: r.Header.Get("Idempotency-Key"),
+		Attempt: r.Header.Get(attemptHeader), RequestID: sw.Header().Get("X-Request-Id"),
+	}
+	if sw.aborted {
+		e.Status = 0
+	}
+	if fault != nil {
+		e.Fault = fault.ID
+	}
+	s.journal.add(e)
+}
+
+// applyFault makes the fault happen and reports whether the request is still to be served.
+func (s *Server) applyFault(w *statusWriter, r *http.Request, f *Fault, h http.Handler) bool {
+	if f.Latency > 0 {
+		if !sleep(r.Context(), f.Latency) {
+			abort(w)
+			return false
+		}
+	}
+	switch {
+	case f.Reset:
+		abort(w)
+		return false
+	case f.DropAnswer:
+		h.ServeHTTP(&recorder{header: make(http.Header)}, r) // the work is done, the answer lost
+		abort(w)
+		return false
+	case f.Status != 0:
+		x := s.newExchange(w, r, nil)
+		x.fail(faultError(f))
+		return false
+	}
+	return true
+}
+
+func faultError(f *Fault) *apiError {
+	e := &apiError{status: f.Status, Type: typeBadRequest, Message: f.Message}
+	switch {
+	case f.Status == http.StatusTooManyRequests:
+		e.Key = keyRateLimited
+	case f.Status == http.StatusUnauthorized:
+		e.Key = keyNotAuthenticated
+	case f.Status == http.StatusForbidden:
+		e.Key = keyAccessDenied
+	case f.Status == http.StatusNotFound:
+		e.Key = keyNotFound
+	case f.Status == http.StatusBadGateway:
+		e.Type = typeDependency
+	case f.Status >= 500:
+		e.Type = typeInternal
+	}
+	if f.Status == http.StatusTooManyRequests || f.Status == http.StatusServiceUnavailable {
+		e.retryAfter = f.RetryAfter
+		if e.retryAfter == 0 {
+			e.retryAfter = 1
+		}
+	}
+	if e.Message == "" {
+		e.Message = "injected fault: " + strconv.Itoa(f.Status) + " " + http.StatusText(f.Status)
+	}
+	return e
+}
+
+// sleep waits d or until ctx ends, and reports whether it waited d.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// callerKind names the kind of credential a request carries, without the credential.
+func callerKind(r *http.Request) string {
+	tok := bearer(r)
+	switch {
+	case tok == "":
+		return "none"
+	case strings.HasPrefix(tok, "pat-"):
+		return "platform"
+	case strings.Count(tok, ".") == 2:
+		return "workspace"
+	}
+	return "other"
+}
+
+// statusWriter remembers the status a handler answered.
+type statusWriter struct {
+	http.ResponseWriter
+	status  int
+	aborted bool
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// abort drops the connection of the writer underneath.
+func (w *statusWriter) abort() {
+	w.aborted = true
+	abort(w.ResponseWriter)
+}

@@ -1,0 +1,73 @@
+package fake
+
+import (
+	"sync"
+	"time"
+)
+
+// journalSize is how many requests the journal keeps; older ones are dropped.
+const journalSize = 10000
+
+// JournalEntry records one request a server of the fake answered. It holds no token and no
+// secret: the Authorization header and bodies are never recorded.
+type JournalEntry struct {
+	Time time.Time `json:"time"`
+	// Instance is the server that received it: "hub" for the hub's URL, or an instance id.
+	Instance string `json:"instance"`
+	Method   string `json:"method"`
+	Path     string `json:"path"`
+	Query    string `json:"query,omitempty"`
+	// Status is the answer's status; 0 when the connection was dropped instead.
+	Status int `json:"status"`
+	// Caller is the kind of credential sent: "platform", "workspace" (a JWT), "other" (such
+	// as the engine token) or "none".
+	Caller         string `json:"caller"`
+	IdempotencyKey string `json:"idempotencyKey,omitempty"`
+	// Attempt is the attempt number the client sent in its X-Membrane-Attempt header.
+	Attempt   string `json:"attempt,omitempty"`
+	RequestID string `json:"requestId,omitempty"`
+	// Fault is the id of the fault that fired on the request, if any.
+	Fault string `json:"fault,omitempty"`
+}
+
+// journal keeps the last journalSize entries.
+type journal struct {
+	mu      sync.Mutex
+	entries []JournalEntry // a ring once full
+	next    int
+	full    bool
+}
+
+func (j *journal) add(e JournalEntry) {
+	j.mu.Lock()
+	if !j.full && len(j.entries) < journalSize {
+		j.entries = append(j.entries, e)
+	} else {
+		j.full = true
+		j.entries[j.next] = e
+		j.next = (j.next + 1) % journalSize
+	}
+	j.mu.Unlock()
+}
+
+func (j *journal) list() []JournalEntry {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	out := make([]JournalEntry, 0, len(j.entries))
+	out = append(out, j.entries[j.next:]...)
+	return append(out, j.entries[:j.next]...)
+}
+
+func (j *journal) reset() {
+	j.mu.Lock()
+	j.entries, j.next, j.full = nil, 0, false
+	j.mu.Unlock()
+}
+
+// Journal returns the requests the server and its instances answered, oldest first (at most
+// the last 10,000), so that a test can check how its code behaved: how many attempts, which
+// idempotency keys, which statuses.
+func (s *Server) Journal() []JournalEntry { return s.journal.list() }
+
+// ResetJournal empties the journal.
+func (s *Server) ResetJournal() { s.journal.reset() }
