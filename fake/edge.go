@@ -53,7 +53,9 @@ func (s *Server) applyFault(w *statusWriter, r *http.Request, f *Fault, h http.H
 		abort(w)
 		return false
 	case f.DropAnswer:
-		h.ServeHTTP(&recorder{header: make(http.Header)}, r) // the work is done, the answer lost
+		rec := &recorder{header: make(http.Header)}
+		h.ServeHTTP(rec, r) // the work is done, the answer lost
+		w.Header().Set("X-Request-Id", rec.header.Get("X-Request-Id"))
 		abort(w)
 		return false
 	case f.Status != 0:

@@ -50,6 +50,8 @@ type hub struct {
 	keyHost   map[string]string       // workspace key to the id of the instance hosting it
 	instances map[string]*instanceRef // by id
 	instOrder []string                // ids, in the order they were registered (the hub's own first)
+
+	repairs repairs
 }
 
 // member is a platform user: a token and a role in each org it belongs to. Never changed after
@@ -76,6 +78,9 @@ type wsEntry struct {
 	cur  *orgWorkspace
 	seq  uint64
 	gate chan struct{}
+	// dirty says that an update may or may not have reached the instance, which must be made
+	// to hold cur again before anything else. Read and written with the gate held.
+	dirty bool
 }
 
 func (e *wsEntry) sequence() uint64 { return e.seq }
@@ -87,6 +92,7 @@ type orgWorkspace struct {
 	createdAt, updatedAt                    time.Time
 	archivedAt                              *time.Time
 	cfg                                     wsConfig
+	version                                 uint64 // the instance's version of the workspace that holds this
 }
 
 func newHub(s *Server) *hub {

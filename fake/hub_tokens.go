@@ -25,7 +25,7 @@ func (h *hub) accessToken(x *exchange, o *org, e *wsEntry) (any, *apiError) {
 	}
 	// Read the secret behind the workspace's gate: a rotation in flight may already have
 	// reached the instance, and a token signed with the old secret would be dead at birth.
-	ws, err := settled(x.r.Context(), o, e)
+	ws, err := h.settled(x.r.Context(), o, e)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -155,9 +156,13 @@ func (h *hub) place(ctx context.Context, o *org, ws *orgWorkspace, ref *instance
 		engineBody[k] = v
 	}
 	engineBody["workspaceKey"], engineBody["workspaceSecret"], engineBody["name"] = ws.key, ws.secret, ws.name
-	if _, err := h.engine(ctx, ref, http.MethodPost, "/workspaces", engineBody); err != nil {
+	h.removeOrphans(ctx, ref)
+	b, err := h.engine(ctx, ref, http.MethodPost, "/workspaces", engineBody)
+	if err != nil {
+		h.afterFailedCreate(ctx, ref, ws.key, err)
 		return err
 	}
+	ws.version = engineVersion(b)
 	o.mu.Lock()
 	o.seq++
 	e := &wsEntry{cur: ws, seq: o.seq, gate: make(chan struct{}, 1)}
@@ -207,11 +212,14 @@ func (e *wsEntry) enter(ctx context.Context) *apiError {
 func (e *wsEntry) leave() { <-e.gate }
 
 // settled returns the current version once no change of it is in flight.
-func settled(ctx context.Context, o *org, e *wsEntry) (*orgWorkspace, *apiError) {
+func (h *hub) settled(ctx context.Context, o *org, e *wsEntry) (*orgWorkspace, *apiError) {
 	if err := e.enter(ctx); err != nil {
 		return nil, err
 	}
 	defer e.leave()
+	if err := h.repairIfDirty(ctx, o, e); err != nil {
+		return nil, err
+	}
 	return current(o, e), nil
 }
 
@@ -232,6 +240,9 @@ func (h *hub) change(ctx context.Context, o *org, e *wsEntry,
 		return nil, err
 	}
 	defer e.leave()
+	if err := h.repairIfDirty(ctx, o, e); err != nil {
+		return nil, err
+	}
 	cur := current(o, e)
 	next, update, err := fn(cur)
 	if err != nil {
@@ -241,9 +252,13 @@ func (h *hub) change(ctx context.Context, o *org, e *wsEntry,
 		return cur, nil
 	}
 	if len(update) > 0 {
-		if _, err := h.engine(ctx, h.instance(cur.instanceID), http.MethodPatch, "/workspaces/"+cur.key, update); err != nil {
+		update["ifVersion"] = cur.version
+		b, err := h.engine(ctx, h.instance(cur.instanceID), http.MethodPatch, "/workspaces/"+url.PathEscape(cur.key), update)
+		if err != nil {
+			h.afterFailedUpdate(ctx, o, e, err)
 			return nil, err
 		}
+		next.version = engineVersion(b)
 	}
 	o.mu.Lock()
 	e.cur = next
@@ -266,7 +281,7 @@ func (h *hub) patchWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError) {
 			next.name, next.nameLower = n, strings.ToLower(n)
 		}
 		next.logoURI = readLogo(f, cur.logoURI)
-		next.cfg = cur.cfg.patched(f)
+		next.cfg = cur.cfg.patched(f, true)
 		if err := f.err(); err != nil {
 			return nil, nil, err
 		}
@@ -275,9 +290,11 @@ func (h *hub) patchWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError) {
 			return cur, nil, nil // nothing the API knows was sent
 		}
 		next.updatedAt = h.s.now()
+		// The instance gets the resulting values of the fields sent, not the merge to make.
+		all := next.cfg.engineFields()
 		update := make(map[string]any, len(p))
-		for k, v := range p {
-			update[k] = v
+		for k := range p {
+			update[k] = all[k]
 		}
 		return &next, update, nil
 	})

@@ -26,6 +26,7 @@ type instance struct {
 type workspace struct {
 	key       string
 	createdAt time.Time
+	version   uint64 // counts the engine updates; the hub sends the one it expects
 
 	mu         sync.RWMutex
 	secret     []byte

@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 )
@@ -8,20 +9,22 @@ import (
 // engineWorkspaceJSON is a workspace as the engine API shows it to the hub.
 type engineWorkspaceJSON struct {
 	Key        string `json:"key"`
+	Version    uint64 `json:"version"`
 	CreatedAt  string `json:"createdAt"`
 	ArchivedAt string `json:"archivedAt,omitempty"`
 	wsConfig
 }
 
 func (ws *workspace) engineJSON() engineWorkspaceJSON {
-	out := engineWorkspaceJSON{Key: ws.key, CreatedAt: formatTime(ws.createdAt), wsConfig: ws.cfg}
+	out := engineWorkspaceJSON{Key: ws.key, Version: ws.version, CreatedAt: formatTime(ws.createdAt), wsConfig: ws.cfg}
 	if ws.archivedAt != nil {
 		out.ArchivedAt = formatTime(*ws.archivedAt)
 	}
 	return out
 }
 
-// serveEngine answers the engine API: POST /workspaces, GET and PATCH /workspaces/{key}.
+// serveEngine answers the engine API: POST /workspaces, GET, PATCH and DELETE
+// /workspaces/{key}.
 func (in *instance) serveEngine(w http.ResponseWriter, r *http.Request, key string) {
 	x := in.s.newExchange(w, r, in.idem)
 	if err := in.checkEngineToken(r); err != nil {
@@ -38,8 +41,10 @@ func (in *instance) serveEngine(w http.ResponseWriter, r *http.Request, key stri
 		x.run(func(x *exchange) (any, *apiError) { return in.engineGet(key) })
 	case r.Method == http.MethodPatch:
 		x.run(func(x *exchange) (any, *apiError) { return in.enginePatch(x, key) })
+	case r.Method == http.MethodDelete:
+		x.run(func(x *exchange) (any, *apiError) { return in.engineDelete(key) })
 	default:
-		in.methodNotAllowed(x, "GET, PATCH")
+		in.methodNotAllowed(x, "DELETE, GET, PATCH")
 	}
 }
 
@@ -87,12 +92,12 @@ func (in *instance) engineCreate(x *exchange) (any, *apiError) {
 	if !ok && !f.has("workspaceSecret") {
 		f.fail("workspaceSecret", "is required")
 	}
-	cfg := newConfig().patched(f)
+	cfg := newConfig().patched(f, false)
 	if err := f.err(); err != nil {
 		return nil, err
 	}
 	ws := &workspace{
-		key: key, createdAt: in.s.now(), secret: []byte(secret), cfg: cfg, keys: parsePublicKeys(cfg.PublicKeys),
+		key: key, createdAt: in.s.now(), version: 1, secret: []byte(secret), cfg: cfg, keys: parsePublicKeys(cfg.PublicKeys),
 		customers: make(map[string]*custEntry), byInternal: make(map[string]*custEntry),
 	}
 	in.mu.Lock()
@@ -114,7 +119,26 @@ func (in *instance) engineGet(key string) (any, *apiError) {
 	return ws.engineJSON(), nil
 }
 
+// engineDelete removes a workspace: the hub undoes with it a create whose answer it lost.
+func (in *instance) engineDelete(key string) (any, *apiError) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	ws := in.workspaces[key]
+	if ws == nil {
+		return nil, errNotFound("workspace %q not found on instance %q", key, in.id)
+	}
+	delete(in.workspaces, key)
+	return map[string]any{}, nil
+}
+
+// errVersionConflict answers an update that expected another version of the workspace.
+func errVersionConflict(key string, want, have uint64) *apiError {
+	return &apiError{status: http.StatusConflict, Type: typeBadRequest, Key: "version_conflict",
+		Message: fmt.Sprintf("workspace %q is at version %d, not %d", key, have, want)}
+}
+
 // enginePatch applies an update all or nothing: every field is checked before any is applied.
+// With ifVersion it applies only to that version of the workspace.
 func (in *instance) enginePatch(x *exchange, key string) (any, *apiError) {
 	f, err := parseForm(x.body)
 	if err != nil {
@@ -135,12 +159,21 @@ func (in *instance) enginePatch(x *exchange, key string) (any, *apiError) {
 			archivedAt = &t
 		}
 	}
+	var ifVersion float64
+	hasIf := f.has("ifVersion")
+	if hasIf {
+		ifVersion, _ = f.number("ifVersion")
+	}
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
-	cfg := ws.cfg.patched(f)
+	cfg := ws.cfg.patched(f, false)
 	if err := f.err(); err != nil {
 		return nil, err
 	}
+	if hasIf && uint64(ifVersion) != ws.version {
+		return nil, errVersionConflict(key, uint64(ifVersion), ws.version)
+	}
+	ws.version++
 	ws.cfg = cfg
 	if f.has("publicKeys") {
 		ws.keys = parsePublicKeys(cfg.PublicKeys)

@@ -199,7 +199,7 @@ func (s *Server) checkSeed(seed Seed) ([]seedPlan, error) {
 				f.raw = mergeRaw(w.Config, "logoUri", w.LogoURI)
 			}
 			ws.logoURI = readLogo(f, "")
-			ws.cfg = newConfig().patched(f)
+			ws.cfg = newConfig().patched(f, false)
 			for _, k := range sortedKeys(f.errs) {
 				fail("%s.%s %s", ww, k, f.errs[k])
 			}

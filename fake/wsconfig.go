@@ -73,13 +73,17 @@ func configPatch(f *form) map[string]json.RawMessage {
 	return p
 }
 
-// patched returns c with the instance-level fields of f applied: a merge, where absent fields
-// stay as they are, settings merge key by key (null resets one setting, or all of them), and
-// every other field is replaced whole (null clears it). Problems are recorded in f; when there
-// are any, the returned config must not be used.
-func (c wsConfig) patched(f *form) wsConfig {
+// patched returns c with the instance-level fields of f applied. Absent fields stay as they
+// are; a field that is sent is replaced whole (null clears it), except that settings merge key
+// by key when mergeSettings is set (null resets one setting, or all of them), as a user's PATCH
+// does. Problems are recorded in f; when there are any, the returned config must not be used.
+func (c wsConfig) patched(f *form, mergeSettings bool) wsConfig {
 	if f.has("settings") {
-		c.Settings = patchSettings(c.Settings, f)
+		base := c.Settings
+		if !mergeSettings {
+			base = nil
+		}
+		c.Settings = patchSettings(base, f)
 	}
 	if f.has("publicKeys") {
 		c.PublicKeys = readPublicKeys(f)
@@ -260,4 +264,27 @@ func checkURL(f *form, name, s string) bool {
 		return false
 	}
 	return true
+}
+
+// engineFields returns the instance-level fields of c as the engine API takes them, every one
+// present (null where unset), so that an update sets exactly these values.
+func (c wsConfig) engineFields() map[string]any {
+	m := map[string]any{
+		"settings": c.Settings, "publicKeys": c.PublicKeys, "webhookUri": c.WebhookURI,
+		"enabledWebhookEvents": c.EnabledWebhookEvents, "jwksUri": nil, "type": c.Type,
+		"isReadOnly": c.IsReadOnly, "limits": nil, "userFieldsSchema": nil, "alertDeliverySettings": nil,
+	}
+	if c.JWKSURI != nil {
+		m["jwksUri"] = *c.JWKSURI
+	}
+	if c.Limits != nil {
+		m["limits"] = c.Limits
+	}
+	if c.UserFieldsSchema != nil {
+		m["userFieldsSchema"] = c.UserFieldsSchema
+	}
+	if c.AlertDeliverySettings != nil {
+		m["alertDeliverySettings"] = c.AlertDeliverySettings
+	}
+	return m
 }

@@ -1,0 +1,103 @@
+package fake_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/membrane-community/membrane-go/fake"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A lost answer between hub and instance leaves nothing half-applied: the hub answers 502 and
+// sets the instance back to what the hub holds.
+func TestLostEngineAnswersAreRepaired(t *testing.T) {
+	t.Parallel()
+	srv, c := newFake(t, fake.WithInstances("eu"))
+	ws := c.ok("POST", "/org-workspaces", map[string]any{"orgId": srv.OrgID(), "membraneInstanceId": "eu"})
+	id, key := ws["id"].(string), ws["key"].(string)
+	path := "/org-workspaces/" + id
+	tok := c.mint(id, map[string]any{"isAdmin": true})
+	onEU := func() map[string]any { return engine(t, srv, "eu", "GET", "/workspaces/"+key, nil).Body }
+
+	calls := []struct {
+		name         string
+		method, path string
+		body         any
+	}{
+		{"patch", "PATCH", path, map[string]any{"webhookUri": "https://lost.example", "settings": map[string]any{"enableApiLogs": true}}},
+		{"rotate", "POST", path + "/rotate-secret", nil},
+		{"archive", "DELETE", path, nil},
+	}
+	for _, call := range calls {
+		addFault(t, srv, fake.Fault{Instance: "eu", Method: "PATCH", Path: "/workspaces/*", DropAnswer: true, Times: 1})
+		r := c.fails(http.StatusBadGateway, "", call.method, call.path, call.body)
+		assert.Equal(t, "dependency_error", r.Body["type"], call.name)
+		assert.Equal(t, ws["webhookUri"], c.ok("GET", path, nil)["webhookUri"], call.name)
+		state := onEU()
+		assert.NotContains(t, state, "webhookUri", call.name)
+		assert.NotContains(t, state, "archivedAt", call.name)
+		assert.Equal(t, map[string]any{}, state["settings"], call.name)
+		c.as(tok).ok("GET", "/customers", nil) // the secret is the old one on both sides
+	}
+	require.NoError(t, srv.Settle(context.Background()))
+
+	// The same calls succeed afterwards, and both sides agree.
+	c.ok("PATCH", path, map[string]any{"webhookUri": "https://ok.example"})
+	assert.Equal(t, "https://ok.example", onEU()["webhookUri"])
+	c.ok("POST", path+"/rotate-secret", nil)
+	c.as(tok).fails(http.StatusUnauthorized, "not_authenticated", "GET", "/customers", nil)
+}
+
+func TestRepairWaitsForTheInstance(t *testing.T) {
+	t.Parallel()
+	srv, c := newFake(t, fake.WithInstances("eu"))
+	ws := c.ok("POST", "/org-workspaces", map[string]any{"orgId": srv.OrgID(), "membraneInstanceId": "eu"})
+	path, key := "/org-workspaces/"+ws["id"].(string), ws["key"].(string)
+
+	// The update lands, its answer is lost, and the instance is unreachable for the repair.
+	addFault(t, srv, fake.Fault{Instance: "eu", Method: "PATCH", Path: "/workspaces/*", DropAnswer: true, Times: 1})
+	addFault(t, srv, fake.Fault{Instance: "eu", Method: "GET", Path: "/workspaces/*", Reset: true, Times: 1})
+	c.fails(http.StatusBadGateway, "", "PATCH", path, map[string]any{"webhookUri": "https://lost.example"})
+	assert.Equal(t, "https://lost.example", engine(t, srv, "eu", "GET", "/workspaces/"+key, nil).Body["webhookUri"],
+		"the instance still holds the lost update")
+
+	srv.Instance("eu").Stop()
+	assert.Error(t, srv.Settle(context.Background()), "an unreachable instance cannot be repaired yet")
+	c.fails(http.StatusBadGateway, "", "PATCH", path, map[string]any{"name": "x"})
+	require.NoError(t, srv.Instance("eu").Start())
+
+	// The next change repairs first, then applies.
+	got := c.ok("PATCH", path, map[string]any{"name": "renamed"})
+	assert.Equal(t, "renamed", got["name"])
+	assert.NotContains(t, got, "webhookUri")
+	assert.NotContains(t, engine(t, srv, "eu", "GET", "/workspaces/"+key, nil).Body, "webhookUri")
+	assert.NoError(t, srv.Settle(context.Background()))
+}
+
+func TestLostCreateLeavesNoOrphan(t *testing.T) {
+	t.Parallel()
+	srv, c := newFake(t, fake.WithInstances("eu"))
+	addFault(t, srv, fake.Fault{Instance: "eu", Method: "POST", Path: "/workspaces", DropAnswer: true, Times: 1})
+	addFault(t, srv, fake.Fault{Instance: "eu", Method: "DELETE", Reset: true, Times: 1})
+	c.fails(http.StatusBadGateway, "", "POST", "/org-workspaces", map[string]any{"orgId": srv.OrgID(), "membraneInstanceId": "eu"})
+	assert.Empty(t, c.ok("GET", "/org-workspaces", nil)["items"])
+
+	var created string
+	for _, e := range srv.Journal() {
+		if e.Instance == "eu" && e.Method == "POST" && e.Path == "/workspaces" {
+			created = e.RequestID
+		}
+	}
+	require.NotEmpty(t, created, "the create reached eu")
+	require.NoError(t, srv.Settle(context.Background()))
+	deletes := 0
+	for _, e := range srv.Journal() {
+		if e.Instance == "eu" && e.Method == "DELETE" && e.Status == 200 {
+			deletes++
+		}
+	}
+	assert.Equal(t, 1, deletes, "the orphan was removed from eu")
+	c.ok("POST", "/org-workspaces", map[string]any{"orgId": srv.OrgID(), "membraneInstanceId": "eu"})
+}
