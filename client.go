@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Version is the version of this SDK. It is part of the default User-Agent.
@@ -239,10 +240,16 @@ func redactedURL(u *url.URL) string {
 	return c.String()
 }
 
-// requireID reports an error, without any I/O, when an identifier argument is empty.
+// requireID reports an error, without any I/O, when an identifier argument is empty, is "." or
+// "..", which would change the meaning of the path it goes into, or holds a control character.
 func requireID(op, name, id string) error {
-	if strings.TrimSpace(id) == "" {
+	switch {
+	case strings.TrimSpace(id) == "":
 		return fmt.Errorf("membrane: %s: %s is empty", op, name)
+	case id == "." || id == "..":
+		return fmt.Errorf("membrane: %s: %s is %q, which is not an id", op, name, id)
+	case strings.ContainsFunc(id, unicode.IsControl):
+		return fmt.Errorf("membrane: %s: %s %q holds a control character", op, name, id)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"iter"
 	"log/slog"
 	"net/http"
@@ -12,7 +13,8 @@ import (
 	"time"
 )
 
-// Customer is a tenant of a workspace: one customer of the platform that uses Membrane.
+// Customer is a tenant of a workspace: one customer of the platform that uses Membrane. Its
+// Credentials print as [REDACTED] (fmt, every verb) and are left out of logs; JSON carries them.
 type Customer struct {
 	ID         string         `json:"id"`
 	Name       string         `json:"name"`
@@ -38,7 +40,13 @@ func (c Customer) LogValue() slog.Value {
 	)
 }
 
-// CreateCustomerRequest is the body of CustomersService.Create.
+// Format prints c like fmt would, with its credentials redacted whatever the verb.
+func (c Customer) Format(f fmt.State, verb rune) {
+	formatRedacted(f, verb, c, "membrane.Customer", "Credentials")
+}
+
+// CreateCustomerRequest is the body of CustomersService.Create. Credentials print as [REDACTED]
+// (fmt and slog); JSON carries them.
 type CreateCustomerRequest struct {
 	// Name is required.
 	Name string `json:"name"`
@@ -51,10 +59,19 @@ type CreateCustomerRequest struct {
 	IdempotencyKey string `json:"-"`
 }
 
+// Format prints r like fmt would, with its credentials redacted whatever the verb.
+func (r CreateCustomerRequest) Format(f fmt.State, verb rune) {
+	formatRedacted(f, verb, r, "membrane.CreateCustomerRequest", "Credentials")
+}
+
+// LogValue logs r as Format prints it with %+v, credentials redacted.
+func (r CreateCustomerRequest) LogValue() slog.Value { return slog.StringValue(fmt.Sprintf("%+v", r)) }
+
 // UpdateCustomerRequest is the body of CustomersService.Update. Unset fields are left out and stay
 // as they are; set fields are sent even when empty. Fields is sent when not nil (an empty map
 // sends {}); Credentials when not nil (json.RawMessage("null") sends null);
-// AICreditsRolling30DayLimit: Null[float64]() clears the limit.
+// AICreditsRolling30DayLimit: Null[float64]() clears the limit. Credentials print as [REDACTED]
+// (fmt and slog); JSON carries them.
 type UpdateCustomerRequest struct {
 	Name                       *string           `json:"name,omitempty"`
 	InternalID                 *string           `json:"internalId,omitempty"`
@@ -62,6 +79,35 @@ type UpdateCustomerRequest struct {
 	Credentials                any               `json:"credentials,omitempty"`
 	AICreditsRolling30DayLimit Nullable[float64] `json:"aiCreditsRolling30DayLimit,omitzero"`
 }
+
+// Format prints r like fmt would, with its credentials redacted whatever the verb.
+func (r UpdateCustomerRequest) Format(f fmt.State, verb rune) {
+	formatRedacted(f, verb, r, "membrane.UpdateCustomerRequest", "Credentials")
+}
+
+// LogValue logs r as Format prints it with %+v, credentials redacted.
+func (r UpdateCustomerRequest) LogValue() slog.Value { return slog.StringValue(fmt.Sprintf("%+v", r)) }
+
+// ReplaceCustomerRequest is the body of CustomersService.Replace: the whole customer. Name is
+// required. Fields, Credentials, IsTest and AICreditsRolling30DayLimit that are not set (nil,
+// false) are cleared on the server; an empty InternalID keeps the one the customer has (it is the
+// tenant key that tokens name). Credentials print as [REDACTED] (fmt and slog); JSON carries them.
+type ReplaceCustomerRequest struct {
+	Name                       string         `json:"name"`
+	InternalID                 string         `json:"internalId,omitempty"`
+	Fields                     map[string]any `json:"fields,omitempty"`
+	Credentials                any            `json:"credentials,omitempty"`
+	IsTest                     bool           `json:"isTest,omitempty"`
+	AICreditsRolling30DayLimit *float64       `json:"aiCreditsRolling30DayLimit,omitempty"`
+}
+
+// Format prints r like fmt would, with its credentials redacted whatever the verb.
+func (r ReplaceCustomerRequest) Format(f fmt.State, verb rune) {
+	formatRedacted(f, verb, r, "membrane.ReplaceCustomerRequest", "Credentials")
+}
+
+// LogValue logs r as Format prints it with %+v, credentials redacted.
+func (r ReplaceCustomerRequest) LogValue() slog.Value { return slog.StringValue(fmt.Sprintf("%+v", r)) }
 
 // ListCustomersOptions filters and pages CustomersService.List.
 type ListCustomersOptions struct {
@@ -167,6 +213,21 @@ func (s *CustomersService) Update(ctx context.Context, id string, req *UpdateCus
 	return s.one(ctx, "Customers.Update", http.MethodPatch, id, "", req)
 }
 
+// Replace replaces the whole customer with req: what req leaves unset is cleared, except the
+// internal id, which stays when req.InternalID is empty.
+//
+// PUT /customers/{id}.
+func (s *CustomersService) Replace(ctx context.Context, id string, req *ReplaceCustomerRequest) (*Customer, error) {
+	const op = "Customers.Replace"
+	if req == nil {
+		return nil, errors.New("membrane: " + op + ": the request is nil")
+	}
+	if strings.TrimSpace(req.Name) == "" {
+		return nil, errors.New("membrane: " + op + ": Name is empty")
+	}
+	return s.one(ctx, op, http.MethodPut, id, "", req)
+}
+
 // Archive archives a customer.
 //
 // DELETE /customers/{id}.
@@ -176,7 +237,8 @@ func (s *CustomersService) Archive(ctx context.Context, id string) (*Customer, e
 
 // Restore brings an archived customer back.
 //
-// POST /customers/{id}/restore.
+// POST /customers/{id}/restore, with an Idempotency-Key made for the call and reused by its
+// retries.
 func (s *CustomersService) Restore(ctx context.Context, id string) (*Customer, error) {
 	return s.one(ctx, "Customers.Restore", http.MethodPost, id, "/restore", nil)
 }

@@ -83,6 +83,27 @@ func TestCustomersRequests(t *testing.T) {
 			answer: customerJSON("c1"), method: "PATCH", path: "/customers/c1", body: `{"name":"New"}`,
 		},
 		{
+			name: "replace",
+			call: func(ctx context.Context, c *membrane.WorkspaceClient) error {
+				_, err := c.Customers.Replace(ctx, "c1", &membrane.ReplaceCustomerRequest{
+					Name: "Acme", InternalID: "acme-2", Fields: map[string]any{"tier": 3}, Credentials: map[string]string{"k": "v"},
+					IsTest: true, AICreditsRolling30DayLimit: membrane.Ptr(10.0),
+				})
+				return err
+			},
+			answer: customerJSON("c1"), method: "PUT", path: "/customers/c1",
+			body: `{"name":"Acme","internalId":"acme-2","fields":{"tier":3},"credentials":{"k":"v"},"isTest":true,
+				"aiCreditsRolling30DayLimit":10}`,
+		},
+		{
+			name: "replace with the name only",
+			call: func(ctx context.Context, c *membrane.WorkspaceClient) error {
+				_, err := c.Customers.Replace(ctx, "c1", &membrane.ReplaceCustomerRequest{Name: "Acme"})
+				return err
+			},
+			answer: customerJSON("c1"), method: "PUT", path: "/customers/c1", body: `{"name":"Acme"}`,
+		},
+		{
 			name: "archive",
 			call: func(ctx context.Context, c *membrane.WorkspaceClient) error {
 				_, err := c.Customers.Archive(ctx, "c1")
@@ -96,7 +117,7 @@ func TestCustomersRequests(t *testing.T) {
 				_, err := c.Customers.Restore(ctx, "c1")
 				return err
 			},
-			answer: customerJSON("c1"), method: "POST", path: "/customers/c1/restore",
+			answer: customerJSON("c1"), method: "POST", path: "/customers/c1/restore", idempotent: true,
 		},
 		{
 			name: "self",
@@ -154,6 +175,18 @@ func TestCustomersValidateBeforeAnyRequest(t *testing.T) {
 		},
 		"update nil": func(ctx context.Context, c *membrane.WorkspaceClient) error {
 			_, err := c.Customers.Update(ctx, "c1", nil)
+			return err
+		},
+		"replace nil": func(ctx context.Context, c *membrane.WorkspaceClient) error {
+			_, err := c.Customers.Replace(ctx, "c1", nil)
+			return err
+		},
+		"replace without name": func(ctx context.Context, c *membrane.WorkspaceClient) error {
+			_, err := c.Customers.Replace(ctx, "c1", &membrane.ReplaceCustomerRequest{Name: " ", InternalID: "x"})
+			return err
+		},
+		"replace id": func(ctx context.Context, c *membrane.WorkspaceClient) error {
+			_, err := c.Customers.Replace(ctx, "", &membrane.ReplaceCustomerRequest{Name: "x"})
 			return err
 		},
 		"archive": func(ctx context.Context, c *membrane.WorkspaceClient) error {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -257,7 +258,8 @@ func (s *OrgWorkspacesService) Archive(ctx context.Context, id string) (*OrgWork
 
 // Restore brings an archived org workspace back; restoring a live one changes nothing.
 //
-// POST /org-workspaces/{id}/restore.
+// POST /org-workspaces/{id}/restore, with an Idempotency-Key made for the call and reused by its
+// retries.
 func (s *OrgWorkspacesService) Restore(ctx context.Context, id string) (*OrgWorkspace, error) {
 	return s.one(ctx, "OrgWorkspaces.Restore", http.MethodPost, id, "/restore", nil)
 }
@@ -265,7 +267,8 @@ func (s *OrgWorkspacesService) Restore(ctx context.Context, id string) (*OrgWork
 // AccessToken mints a workspace token on the server, signed with the current secret; req may
 // be nil for a workspace-level token.
 //
-// POST /org-workspaces/{id}/access-token.
+// POST /org-workspaces/{id}/access-token, with an Idempotency-Key made for the call: a retry gets
+// the token of the first attempt that the server completed.
 func (s *OrgWorkspacesService) AccessToken(ctx context.Context, id string, req *AccessTokenRequest) (string, error) {
 	const op = "OrgWorkspaces.AccessToken"
 	if err := requireID(op, "id", id); err != nil {
@@ -288,9 +291,12 @@ func (s *OrgWorkspacesService) AccessToken(ctx context.Context, id string, req *
 }
 
 // RotateSecret replaces the workspace secret and returns the new one. Tokens signed with the old
-// secret stop working (unless the server grants a grace period).
+// secret stop working (unless the server grants a grace period). A WorkspaceClient made by Client
+// gets a new token by itself; one made with WithWorkspaceCredentials must be built again with the
+// new secret.
 //
-// POST /org-workspaces/{id}/rotate-secret.
+// POST /org-workspaces/{id}/rotate-secret, with an Idempotency-Key made for the call: its retries
+// rotate once, and return the secret of that one rotation.
 func (s *OrgWorkspacesService) RotateSecret(ctx context.Context, id string) (Secret, error) {
 	const op = "OrgWorkspaces.RotateSecret"
 	if err := requireID(op, "id", id); err != nil {
@@ -334,10 +340,19 @@ func checkLimit(op string, limit int) error {
 }
 
 // Client returns a client for the workspace API of ws, authenticated with tokens from
-// AccessToken(ctx, ws.ID, req). It fetches the first token at once (so that a refused token
-// shows here), then fetches a new one shortly before each expires. Requests go to ws.APIBaseURI,
-// or to the hub's base URL when that is empty (the hub forwards them). The workspace client
-// shares this client's HTTP client, logger, retry policy and user agent.
+// AccessToken(ctx, ws.ID, req). It does no network I/O: the first request of the workspace client
+// fetches the first token, so a refused token (say, for a read-only member) shows there, as
+// ErrAccessDenied. A token is replaced shortly before it expires, and at once when the workspace
+// API refuses it (after RotateSecret, for example): such a request is sent once more with the new
+// token.
+//
+// Requests go to ws.APIBaseURI, or to the hub's base URL when that is empty (the hub forwards
+// them). An APIBaseURI that would send the token in clear (http while this client uses https) is
+// refused, unless its host is a loopback address. The workspace client shares this client's HTTP
+// client, logger, retry policy and user agent.
+//
+// ctx is reserved: it must not be nil, but Client does nothing that would wait for it. Each call
+// of the workspace client uses its own context, also for the token requests it makes.
 func (s *OrgWorkspacesService) Client(ctx context.Context, ws *OrgWorkspace, req *AccessTokenRequest) (*WorkspaceClient, error) {
 	const op = "OrgWorkspaces.Client"
 	if ctx == nil {
@@ -355,6 +370,10 @@ func (s *OrgWorkspacesService) Client(ctx context.Context, ws *OrgWorkspace, req
 		if err != nil {
 			return nil, fmt.Errorf("membrane: %s: apiBaseUri of workspace %s: %w", op, ws.ID, err)
 		}
+		if base.Scheme == "https" && u.Scheme == "http" && !isLoopback(u.Hostname()) {
+			return nil, fmt.Errorf("membrane: %s: apiBaseUri of workspace %s is %s: it would send the workspace "+
+				"token in clear while %s uses https; only a loopback host may use http", op, ws.ID, redactedURL(u), redactedURL(base))
+		}
 		base = u
 	}
 	var tokenReq AccessTokenRequest
@@ -363,15 +382,22 @@ func (s *OrgWorkspacesService) Client(ctx context.Context, ws *OrgWorkspace, req
 		tokenReq.Fields = maps.Clone(req.Fields)
 	}
 	id := ws.ID
-	tokens := newCachedToken(time.Now, func(ctx context.Context) (string, time.Time, error) {
+	tokens := renewableToken{newCachedToken(time.Now, func(ctx context.Context) (string, time.Time, error) {
 		tok, err := s.AccessToken(ctx, id, &tokenReq)
 		if err != nil {
 			return "", time.Time{}, err
 		}
 		return tok, jwtExpiry(tok), nil
-	})
-	if _, err := tokens.Token(ctx); err != nil {
-		return nil, err
-	}
+	})}
 	return newWorkspaceClient(s.api.derive(base, tokens)), nil
+}
+
+// isLoopback reports whether host (without port or brackets) names this machine: localhost, an
+// address in 127.0.0.0/8, or ::1.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }

@@ -3,6 +3,7 @@ package membrane_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"testing"
@@ -103,7 +104,7 @@ func TestOrgWorkspacesRequests(t *testing.T) {
 				_, err := c.OrgWorkspaces.Restore(ctx, "w1")
 				return err
 			},
-			answer: workspaceJSON("w1"), method: "POST", path: "/org-workspaces/w1/restore",
+			answer: workspaceJSON("w1"), method: "POST", path: "/org-workspaces/w1/restore", idempotent: true,
 		},
 		{
 			name: "access token without request",
@@ -112,6 +113,7 @@ func TestOrgWorkspacesRequests(t *testing.T) {
 				return err
 			},
 			answer: map[string]any{"token": "jwt"}, method: "POST", path: "/org-workspaces/w1/access-token", body: `{}`,
+			idempotent: true,
 		},
 		{
 			name: "access token for a tenant",
@@ -122,7 +124,8 @@ func TestOrgWorkspacesRequests(t *testing.T) {
 				return err
 			},
 			answer: map[string]any{"token": "jwt"}, method: "POST", path: "/org-workspaces/w1/access-token",
-			body: `{"isAdmin":true,"tenantId":"c1","tenantKey":"t1","name":"Tenant","fields":{"plan":"pro"}}`,
+			body:       `{"isAdmin":true,"tenantId":"c1","tenantKey":"t1","name":"Tenant","fields":{"plan":"pro"}}`,
+			idempotent: true,
 		},
 		{
 			name: "rotate secret",
@@ -131,6 +134,7 @@ func TestOrgWorkspacesRequests(t *testing.T) {
 				return err
 			},
 			answer: map[string]any{"secret": "new"}, method: "POST", path: "/org-workspaces/w1/rotate-secret",
+			idempotent: true,
 		},
 		{
 			name: "membrane instances",
@@ -159,7 +163,11 @@ func TestOrgWorkspacesRequests(t *testing.T) {
 				assert.JSONEq(t, tt.body, string(r.Body))
 				assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
 			}
-			assert.Equal(t, tt.idempotent, r.Header.Get("Idempotency-Key") != "")
+			if tt.idempotent {
+				assert.Regexp(t, uuidPattern, r.Header.Get("Idempotency-Key"), "every POST carries a key")
+			} else {
+				assert.Empty(t, r.Header.Get("Idempotency-Key"))
+			}
 		})
 	}
 }
@@ -364,4 +372,61 @@ func TestMembraneInstancesList(t *testing.T) {
 		{ID: "hub", Name: "Hub", APIBaseURI: "https://hub.test"},
 		{ID: "eu", Name: "EU", APIBaseURI: "https://eu.test"},
 	}, got)
+}
+
+func TestIDsThatWouldChangeThePathAreRejected(t *testing.T) {
+	t.Parallel()
+	calls := map[string]func(ctx context.Context, c *membrane.Client, wc *membrane.WorkspaceClient, id string) error{
+		"OrgWorkspaces.Get": func(ctx context.Context, c *membrane.Client, _ *membrane.WorkspaceClient, id string) error {
+			_, err := c.OrgWorkspaces.Get(ctx, id)
+			return err
+		},
+		"OrgWorkspaces.RotateSecret": func(ctx context.Context, c *membrane.Client, _ *membrane.WorkspaceClient, id string) error {
+			_, err := c.OrgWorkspaces.RotateSecret(ctx, id)
+			return err
+		},
+		"OrgWorkspaces.AccessToken": func(ctx context.Context, c *membrane.Client, _ *membrane.WorkspaceClient, id string) error {
+			_, err := c.OrgWorkspaces.AccessToken(ctx, id, nil)
+			return err
+		},
+		"OrgWorkspaces.Archive": func(ctx context.Context, c *membrane.Client, _ *membrane.WorkspaceClient, id string) error {
+			_, err := c.OrgWorkspaces.Archive(ctx, id)
+			return err
+		},
+		"OrgWorkspaces.Client": func(ctx context.Context, c *membrane.Client, _ *membrane.WorkspaceClient, id string) error {
+			_, err := c.OrgWorkspaces.Client(ctx, &membrane.OrgWorkspace{ID: id}, nil)
+			return err
+		},
+		"Customers.Get": func(ctx context.Context, _ *membrane.Client, wc *membrane.WorkspaceClient, id string) error {
+			_, err := wc.Customers.Get(ctx, id)
+			return err
+		},
+		"Customers.Replace": func(ctx context.Context, _ *membrane.Client, wc *membrane.WorkspaceClient, id string) error {
+			_, err := wc.Customers.Replace(ctx, id, &membrane.ReplaceCustomerRequest{Name: "n"})
+			return err
+		},
+		"Customers.Restore": func(ctx context.Context, _ *membrane.Client, wc *membrane.WorkspaceClient, id string) error {
+			_, err := wc.Customers.Restore(ctx, id)
+			return err
+		},
+	}
+	for op, call := range calls {
+		for _, id := range []string{".", "..", "w1\n", "w\x001", "w\x7f1", "w\u00851"} {
+			t.Run(fmt.Sprintf("%s %q", op, id), func(t *testing.T) {
+				t.Parallel()
+				s := answer(http.StatusOK, workspaceJSON("w1"))
+				err := call(t.Context(), newClient(t, s), newWorkspaceClient(t, s), id)
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "membrane: "+op+": ")
+				assert.Contains(t, err.Error(), fmt.Sprintf("%q", id))
+				assert.Empty(t, s.Requests())
+			})
+		}
+	}
+	s := answer(http.StatusOK, workspaceJSON("w1"))
+	for _, id := range []string{"...", ".a", "a..b", "a/../b"} {
+		_, err := newClient(t, s).OrgWorkspaces.Get(t.Context(), id)
+		require.NoError(t, err, "%q stays inside its path segment", id)
+	}
+	assert.Equal(t, "/org-workspaces/a%2F..%2Fb", s.Last(t).Path())
 }

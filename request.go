@@ -54,13 +54,21 @@ type call struct {
 	path   string // escaped, starting with "/"
 	query  any    // a struct with go-querystring `url` tags, or nil
 	body   any    // JSON-encoded when not nil
-	// idempotencyKey, when set, is sent as Idempotency-Key on every attempt and makes a
-	// POST as safe to retry as a GET.
+	// idempotencyKey is the caller's own Idempotency-Key of a POST; when empty, do makes one.
 	idempotencyKey string
 }
 
 // do performs c, with retries, and decodes a successful JSON answer into out (when not nil).
 // A non-2xx answer becomes an *Error.
+//
+// Every POST carries an Idempotency-Key, made here unless the call brings its own, and reused by
+// every attempt, so that no attempt can repeat an effect: with the methods that are idempotent by
+// nature, that makes every call safe to retry.
+//
+// When the answer is 401 and the token source can renew its token (see renewable), the refused
+// token is dropped and the request is sent once more with a new one. A 401 means nothing was
+// done, so this is safe for any method. It happens at most once per call, and that extra attempt
+// comes on top of RetryPolicy.MaxAttempts (see RetryPolicy).
 func (a *apiClient) do(ctx context.Context, c call, out any) error {
 	if ctx == nil {
 		return fmt.Errorf("membrane: %s: nil context", c.op)
@@ -79,35 +87,34 @@ func (a *apiClient) do(ctx context.Context, c call, out any) error {
 		}
 		body = b
 	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, c.method, u.String(), body)
-	if err != nil {
-		return fmt.Errorf("membrane: %s %s: build request: %w", c.method, safeURL, err)
+	key := c.idempotencyKey
+	if c.method == http.MethodPost && key == "" {
+		key = newIdempotencyKey()
 	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", a.userAgent)
-	req.Header.Set("membrane-api-version", APIVersion)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.idempotencyKey != "" {
-		req.Header.Set("Idempotency-Key", c.idempotencyKey)
-	}
-	if err := a.authorize(req.Request); err != nil {
-		return fmt.Errorf("membrane: %s %s: %w", c.method, safeURL, err)
-	}
-
 	r := &retrier{
 		api:      a,
 		method:   c.method,
 		url:      safeURL,
-		retryAll: isIdempotent(c.method) || c.idempotencyKey != "",
+		retryAll: isIdempotent(c.method) || key != "",
 	}
+	renew, _ := a.tokens.(renewable)
 	start := time.Now()
-	resp, err := r.client().Do(req)
+	resp, err := a.send(ctx, r, c.method, u, body, key, a.policy.MaxAttempts)
+	if err == nil && resp.StatusCode == http.StatusUnauthorized && renew != nil {
+		resp.Body.Close()
+		if err := renew.invalidate(ctx, r.token); err != nil {
+			return r.transportError(fmt.Errorf("%s: drop the refused token: %w", r.afterLast(), err))
+		}
+		r.api.logger.LogAttrs(ctx, slog.LevelDebug, "membrane: retrying",
+			slog.String("method", c.method), slog.String("url", safeURL), slog.Int("status", http.StatusUnauthorized),
+			slog.Int("attempt", r.attempts), slog.String("reason", "status 401: renewing the token, once"),
+			slog.Duration("wait", 0))
+		// The attempts left, plus the one this renewal adds.
+		resp, err = a.send(ctx, r, c.method, u, body, key, max(a.policy.MaxAttempts-r.attempts, 0)+1)
+	}
 	if err != nil {
-		var apiErr *Error
-		if errors.As(err, &apiErr) {
-			return err
+		if apiErr, ok := err.(*Error); ok { // the last answer, as errorHandler made it
+			return apiErr
 		}
 		return r.transportError(err)
 	}
@@ -129,20 +136,47 @@ func (a *apiClient) do(ctx context.Context, c call, out any) error {
 	return nil
 }
 
-// authorize sets the Authorization header from the token source, using the request's context.
-// It replaces the header map rather than writing into it, as an earlier attempt may still hold it.
-func (a *apiClient) authorize(req *http.Request) error {
+// send builds the request and performs it with up to attempts attempts. An error that is not an
+// *Error is returned without the call's name; do adds it.
+func (a *apiClient) send(ctx context.Context, r *retrier, method string, u *url.URL, body any, key string, attempts int) (*http.Response, error) {
+	req, err := retryablehttp.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", a.userAgent)
+	req.Header.Set("membrane-api-version", APIVersion)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	if r.token, err = a.authorize(req.Request); err != nil {
+		if r.attempts > 0 {
+			err = fmt.Errorf("%s: %w", r.afterLast(), err)
+		}
+		return nil, err
+	}
+	r.base = r.attempts
+	return r.client(attempts).Do(req)
+}
+
+// authorize sets the Authorization header from the token source, using the request's context,
+// and returns the token. It replaces the header map rather than writing into it, as an earlier
+// attempt may still hold it.
+func (a *apiClient) authorize(req *http.Request) (string, error) {
 	tok, err := a.tokens.Token(req.Context())
 	if err != nil {
-		return fmt.Errorf("get token: %w", err)
+		return "", fmt.Errorf("get token: %w", err)
 	}
 	if tok == "" {
-		return errors.New("get token: the token source returned an empty token")
+		return "", errors.New("get token: the token source returned an empty token")
 	}
 	h := req.Header.Clone()
 	h.Set("Authorization", "Bearer "+tok)
 	req.Header = h
-	return nil
+	return tok, nil
 }
 
 // endpoint joins the base URL (which has no query and no trailing slash), an escaped path

@@ -22,17 +22,27 @@ import (
 
 // RetryPolicy says how often and how long a failed call is retried.
 //
-// Which calls are retried does not depend on the policy: GET, PATCH and DELETE, and a POST that
-// carries an Idempotency-Key (the creates), are retried on connection errors and on the statuses
-// 429, 500, 502, 503 and 504. Other POSTs (restore, access-token, rotate-secret) are retried only
-// when the request surely never reached the server (the connection could not be opened).
+// Which calls are retried does not depend on the policy. The rule is that a retry can never cause
+// a second effect: GET, PUT, PATCH and DELETE are idempotent by nature (every PATCH of this API
+// merges absolute values), and every POST (creates, restore, access-token, rotate-secret) carries
+// an Idempotency-Key made once per call and reused by all its attempts, so the server does it once.
+// Every call is therefore retried on connection errors and on the statuses 429, 500, 502, 503 and
+// 504. Other answers are final and returned as they are, even when the context has just ended: the
+// context only decides whether to wait and retry.
+//
+// A 401 answer to a client whose token can be renewed (one made by OrgWorkspacesService.Client,
+// whose token may have been signed with a secret that was rotated since) drops that token, gets
+// a new one and sends the request once more, at once: a 401 means nothing was done. This happens
+// at most once per call, and that attempt is an extra one: the call may send MaxAttempts+1
+// requests in all, and Error.Attempts counts every one of them.
 //
 // Waits grow exponentially from MinWait up to MaxWait, with full jitter. A Retry-After header on a
 // 429 or 503 answer replaces the computed wait, even above MaxWait, up to MaxRetryAfter; when the
 // server asks for more than that, or for more than the context has left, the call stops and the
 // *Error carries the asked wait in RetryAfter, so the caller can schedule the next try itself.
 type RetryPolicy struct {
-	// MaxAttempts is the number of attempts, the first one included (default 4; 1 disables retries).
+	// MaxAttempts is the number of attempts, the first one included (default 4; 1 disables retries),
+	// not counting the one extra attempt after a renewed token (see above).
 	MaxAttempts int
 	// MinWait is the smallest wait between two attempts (default 500ms).
 	MinWait time.Duration
@@ -116,31 +126,68 @@ type retrier struct {
 	method   string
 	url      string // without user information
 	retryAll bool   // the call is idempotent (by method or by Idempotency-Key)
-	attempts int
+	attempts int    // requests sent so far, over every round of the call
+	base     int    // attempts made before the current round (see apiClient.do)
 	reason   string // why the last attempt is being retried
+	token    string // the token of the latest attempt, to drop it when refused
+
+	// The status (0 for a connection error) and request id of the latest answer, for the errors
+	// of what comes after it.
+	lastStatus    int
+	lastRequestID string
 }
 
-func (r *retrier) client() *retryablehttp.Client {
+// client returns a go-retryablehttp client that makes at most attempts attempts.
+func (r *retrier) client(attempts int) *retryablehttp.Client {
 	return &retryablehttp.Client{
 		HTTPClient:   r.api.httpClient,
 		Logger:       nil, // it would print its own lines; ours go to the slog logger
 		RetryWaitMin: r.api.policy.MinWait,
 		RetryWaitMax: r.api.policy.MaxWait,
-		RetryMax:     r.api.policy.MaxAttempts - 1,
+		RetryMax:     attempts - 1,
 		CheckRetry:   r.checkRetry,
 		Backoff:      r.backoff,
 		ErrorHandler: r.errorHandler,
-		PrepareRetry: r.api.authorize, // a long wait may outlive a cached token
+		PrepareRetry: r.prepareRetry,
 	}
 }
 
-// checkRetry decides, after each attempt, whether another attempt is worth it.
+// prepareRetry authorizes the next attempt afresh, as a long wait may outlive a cached token. A
+// failure keeps the facts of the answer that caused the retry.
+func (r *retrier) prepareRetry(req *http.Request) error {
+	tok, err := r.api.authorize(req)
+	if err != nil {
+		return fmt.Errorf("%s: %w", r.afterLast(), err)
+	}
+	r.token = tok
+	return nil
+}
+
+// afterLast describes the latest answer, for an error that follows it.
+func (r *retrier) afterLast() string {
+	if r.lastStatus == 0 {
+		return "after a connection error"
+	}
+	s := "after status " + strconv.Itoa(r.lastStatus)
+	if r.lastRequestID != "" {
+		s += " (request id " + r.lastRequestID + ")"
+	}
+	return s
+}
+
+// checkRetry decides, after each attempt, whether another attempt is worth it. A final answer
+// (success, or an error that another attempt cannot change) is returned whatever the context;
+// the context matters only for the decision to wait and retry.
 func (r *retrier) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	r.attempts++
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return false, ctxErr
+	r.lastStatus, r.lastRequestID = 0, ""
+	if err == nil && resp != nil {
+		r.lastStatus, r.lastRequestID = resp.StatusCode, resp.Header.Get("X-Request-Id")
 	}
 	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return false, ctxErr
+		}
 		switch {
 		case isPermanent(err):
 			r.decline(ctx, resp, "permanent connection error")
@@ -164,6 +211,10 @@ func (r *retrier) checkRetry(ctx context.Context, resp *http.Response, err error
 	if !r.retryAll {
 		r.decline(ctx, resp, r.method+" without Idempotency-Key is not retried")
 		return false, nil
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		r.decline(ctx, resp, "the context ended")
+		return false, fmt.Errorf("the context ended %s: %w", r.afterLast(), ctxErr)
 	}
 	if wait, ok := retryAfter(resp); ok {
 		if wait > MaxRetryAfter {
@@ -198,12 +249,12 @@ func (r *retrier) backoff(_, _ time.Duration, n int, resp *http.Response) time.D
 // errorHandler runs when the attempts are used up (or a check failed). It turns the last answer
 // into an *Error, its body read and closed, so that the caller sees what the server said.
 func (r *retrier) errorHandler(resp *http.Response, err error, n int) (*http.Response, error) {
-	r.attempts = n
+	r.attempts = r.base + n
 	if err == nil && resp != nil {
 		r.api.logger.LogAttrs(context.Background(), slog.LevelDebug, "membrane: giving up",
 			slog.String("method", r.method), slog.String("url", r.url), slog.Int("status", resp.StatusCode),
-			slog.Int("attempt", n), slog.String("reason", "attempts used up"))
-		return nil, newError(resp, r.method, r.url, n)
+			slog.Int("attempt", r.attempts), slog.String("reason", "attempts used up"))
+		return nil, newError(resp, r.method, r.url, r.attempts)
 	}
 	if resp != nil {
 		resp.Body.Close()
@@ -225,7 +276,10 @@ func (r *retrier) transportError(err error) error {
 	if errors.As(err, &ue) {
 		err = ue.Err // its message repeats the URL, possibly with user information
 	}
-	attempts := max(r.attempts, 1)
+	attempts := r.attempts
+	if attempts == 0 { // nothing was sent, e.g. the first token could not be had
+		return fmt.Errorf("membrane: %s %s: %w", r.method, r.url, err)
+	}
 	return fmt.Errorf("membrane: %s %s: %d attempt%s: %w", r.method, r.url, attempts, plural(attempts), err)
 }
 

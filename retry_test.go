@@ -109,36 +109,68 @@ func TestIdempotentMethodsSurfaceTheLastAnswer(t *testing.T) {
 	}
 }
 
-func TestNonIdempotentPostsAreNotRetried(t *testing.T) {
+// postCalls are the POSTs that are not creates: each carries an Idempotency-Key all the same.
+var postCalls = map[string]func(context.Context, *membrane.Client, *membrane.WorkspaceClient) error{
+	"restore": func(ctx context.Context, c *membrane.Client, _ *membrane.WorkspaceClient) error {
+		_, err := c.OrgWorkspaces.Restore(ctx, "w1")
+		return err
+	},
+	"rotate-secret": func(ctx context.Context, c *membrane.Client, _ *membrane.WorkspaceClient) error {
+		_, err := c.OrgWorkspaces.RotateSecret(ctx, "w1")
+		return err
+	},
+	"access-token": func(ctx context.Context, c *membrane.Client, _ *membrane.WorkspaceClient) error {
+		_, err := c.OrgWorkspaces.AccessToken(ctx, "w1", nil)
+		return err
+	},
+	"customer restore": func(ctx context.Context, _ *membrane.Client, wc *membrane.WorkspaceClient) error {
+		_, err := wc.Customers.Restore(ctx, "c1")
+		return err
+	},
+}
+
+func TestEveryPostIsRetriedWithOneKey(t *testing.T) {
 	t.Parallel()
-	calls := map[string]func(context.Context, *membrane.Client) error{
-		"restore": func(ctx context.Context, c *membrane.Client) error {
-			_, err := c.OrgWorkspaces.Restore(ctx, "w1")
-			return err
-		},
-		"rotate-secret": func(ctx context.Context, c *membrane.Client) error {
-			_, err := c.OrgWorkspaces.RotateSecret(ctx, "w1")
-			return err
-		},
-		"access-token": func(ctx context.Context, c *membrane.Client) error {
-			_, err := c.OrgWorkspaces.AccessToken(ctx, "w1", nil)
-			return err
-		},
-	}
-	for name, call := range calls {
+	ok := map[string]any{"id": "w1", "name": "n", "createdAt": "2025-01-02T03:04:05Z", "token": "t", "secret": "s"}
+	for name, call := range postCalls {
 		for _, status := range []int{500, 502, 503, 429} {
 			t.Run(fmt.Sprint(name, " ", status), func(t *testing.T) {
 				t.Parallel()
-				s := failThen(1, status, "1", map[string]any{"token": "t", "secret": "s"})
-				err := call(t.Context(), newClient(t, s))
-				var apiErr *membrane.Error
-				require.ErrorAs(t, err, &apiErr)
-				assert.Equal(t, status, apiErr.StatusCode)
-				assert.Equal(t, 1, apiErr.Attempts)
-				assert.Len(t, s.Requests(), 1)
+				synctest.Test(t, func(t *testing.T) {
+					s := failThen(2, status, "1", ok)
+					require.NoError(t, call(t.Context(), newClient(t, s), newWorkspaceClient(t, s)))
+					reqs := s.Requests()
+					require.Len(t, reqs, 3)
+					key := reqs[0].Header.Get("Idempotency-Key")
+					assert.Regexp(t, uuidPattern, key)
+					for _, r := range reqs {
+						assert.Equal(t, key, r.Header.Get("Idempotency-Key"), "every attempt sends the same key")
+					}
+				})
 			})
 		}
 	}
+}
+
+func TestRotateSecretRetriedOn503ReusesItsKey(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		s := failThen(1, http.StatusServiceUnavailable, "", map[string]any{"secret": "fresh"})
+		c := newClient(t, s)
+		secret, err := c.OrgWorkspaces.RotateSecret(t.Context(), "w1")
+		require.NoError(t, err)
+		assert.Equal(t, "fresh", secret.Reveal())
+		_, err = c.OrgWorkspaces.RotateSecret(t.Context(), "w1")
+		require.NoError(t, err)
+
+		reqs := s.Requests()
+		require.Len(t, reqs, 3)
+		first := reqs[0].Header.Get("Idempotency-Key")
+		assert.Regexp(t, uuidPattern, first)
+		assert.Equal(t, first, reqs[1].Header.Get("Idempotency-Key"), "the retry reuses the key")
+		assert.NotEqual(t, first, reqs[2].Header.Get("Idempotency-Key"), "another call makes another key")
+		assert.Regexp(t, uuidPattern, reqs[2].Header.Get("Idempotency-Key"))
+	})
 }
 
 func TestPostIsRetriedWhenTheRequestWasNeverSent(t *testing.T) {
@@ -157,13 +189,22 @@ func TestPostIsRetriedWhenTheRequestWasNeverSent(t *testing.T) {
 	})
 }
 
-func TestPostIsNotRetriedWhenTheRequestMayHaveBeenSent(t *testing.T) {
+func TestPostIsRetriedAfterTheConnectionBroke(t *testing.T) {
 	t.Parallel()
-	s := newStub(func(int, http.ResponseWriter, *http.Request) error { return io.ErrUnexpectedEOF })
-	_, err := newClient(t, s).OrgWorkspaces.RotateSecret(t.Context(), "w1")
-	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
-	assert.Contains(t, err.Error(), "POST "+testHubURL+"/org-workspaces/w1/rotate-secret: 1 attempt")
-	assert.Len(t, s.Requests(), 1)
+	synctest.Test(t, func(t *testing.T) {
+		s := newStub(func(n int, w http.ResponseWriter, _ *http.Request) error {
+			if n == 0 {
+				return io.ErrUnexpectedEOF // the request may have been done: the key makes a retry safe
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"secret": "fresh"})
+			return nil
+		})
+		_, err := newClient(t, s).OrgWorkspaces.RotateSecret(t.Context(), "w1")
+		require.NoError(t, err)
+		reqs := s.Requests()
+		require.Len(t, reqs, 2)
+		assert.Equal(t, reqs[0].Header.Get("Idempotency-Key"), reqs[1].Header.Get("Idempotency-Key"))
+	})
 }
 
 func TestConnectionFailureAfterAllAttempts(t *testing.T) {
@@ -376,12 +417,12 @@ func TestRetryDecisionsAreLogged(t *testing.T) {
 		assert.Contains(t, out, `msg="membrane: retrying" method=GET url=https://hub.test/org-workspaces/w1 status=503 attempt=1 reason="status 503" wait=2s`)
 
 		buf2 := &syncBuffer{}
-		c2 := newClient(t, failThen(1, http.StatusInternalServerError, "", nil),
+		c2 := newClient(t, failThen(1, http.StatusTooManyRequests, "3600", nil),
 			membrane.WithLogger(slog.New(slog.NewTextHandler(buf2, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 		_, err = c2.OrgWorkspaces.RotateSecret(t.Context(), "w1")
 		require.Error(t, err)
 		assert.Contains(t, buf2.String(), `msg="membrane: not retrying" method=POST`)
-		assert.Contains(t, buf2.String(), `reason="POST without Idempotency-Key is not retried"`)
+		assert.Contains(t, buf2.String(), `reason="Retry-After is above MaxRetryAfter"`)
 
 		for _, log := range []string{out, buf2.String()} {
 			assert.NotContains(t, log, testToken)

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -115,4 +117,54 @@ func TestErrorsNeverCarryTheToken(t *testing.T) {
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), testToken)
 	assert.NotContains(t, fmt.Sprintf("%+v", err), testToken)
+}
+
+func TestCustomerCredentialsAreNeverPrinted(t *testing.T) {
+	t.Parallel()
+	creds := map[string]any{"apiKey": secretValue}
+	cu := membrane.Customer{ID: "c1", Name: "Acme", Credentials: json.RawMessage(`{"apiKey":"` + secretValue + `"}`)}
+	values := map[string]struct {
+		v    any
+		name string // the type name %#v shows
+	}{
+		"Customer":               {cu, "membrane.Customer"},
+		"CreateCustomerRequest":  {membrane.CreateCustomerRequest{Name: "Acme", Credentials: creds}, "membrane.CreateCustomerRequest"},
+		"UpdateCustomerRequest":  {membrane.UpdateCustomerRequest{Name: membrane.Ptr("Acme"), Credentials: creds}, "membrane.UpdateCustomerRequest"},
+		"ReplaceCustomerRequest": {membrane.ReplaceCustomerRequest{Name: "Acme", Credentials: secretValue}, "membrane.ReplaceCustomerRequest"},
+	}
+	for name, tc := range values {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			for _, verb := range verbs {
+				assertNoLeak(t, fmt.Sprintf(verb, tc.v))
+			}
+			ptr := reflect.New(reflect.TypeOf(tc.v))
+			ptr.Elem().Set(reflect.ValueOf(tc.v))
+			for _, verb := range verbs {
+				assertNoLeak(t, fmt.Sprintf(verb, ptr.Interface()))
+			}
+			assert.Contains(t, fmt.Sprintf("%+v", tc.v), "Name:")
+			assert.Contains(t, fmt.Sprintf("%+v", tc.v), "Credentials:[REDACTED]")
+			assert.True(t, strings.HasPrefix(fmt.Sprintf("%#v", tc.v), tc.name+"{"), fmt.Sprintf("%#v", tc.v))
+			assert.Contains(t, fmt.Sprintf("%#v", tc.v), "Credentials:[REDACTED]")
+			assert.Equal(t, tc.name, fmt.Sprintf("%T", tc.v))
+
+			var buf syncBuffer
+			slog.New(slog.NewJSONHandler(&buf, nil)).Info("value", "v", tc.v)
+			assertNoLeak(t, buf.String())
+
+			wire, err := json.Marshal(tc.v)
+			require.NoError(t, err)
+			assert.Contains(t, string(wire), secretValue, "JSON carries the credentials")
+		})
+	}
+
+	list := membrane.CustomerList{Items: []*membrane.Customer{&cu}}
+	for _, verb := range verbs {
+		assertNoLeak(t, fmt.Sprintf(verb, list))
+		assertNoLeak(t, fmt.Sprintf(verb, list.Items))
+		assertNoLeak(t, fmt.Sprintf(verb, []membrane.Customer{cu}))
+	}
+	assert.Contains(t, fmt.Sprintf("%v", membrane.Customer{ID: "c2"}), "c2 ", "the other fields print")
+	assert.Contains(t, fmt.Sprintf("%+v", membrane.CreateCustomerRequest{Name: "n"}), "Credentials:<nil>", "unset credentials show as such")
 }

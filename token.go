@@ -94,6 +94,40 @@ func (c *cachedToken) Token(ctx context.Context) (string, error) {
 	return tok, nil
 }
 
+// drop forgets token if it is still the cached one, so that the next Token fetches a new one. A
+// token already replaced (by a caller that was refused at the same time) is left alone.
+func (c *cachedToken) drop(ctx context.Context, token string) error {
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-c.sem }()
+	if c.token.Reveal() == token {
+		c.token, c.refreshAt = "", time.Time{}
+	}
+	return nil
+}
+
+// renewable is a token source that can replace a token the server refused with one it may
+// accept. apiClient.do asks it once per call, on a 401.
+type renewable interface {
+	invalidate(ctx context.Context, token string) error
+}
+
+// renewableToken is a cachedToken whose fetch asks the hub for a token, which the hub signs with
+// the workspace's current secret: after a rotation, a new token works where the cached one is
+// refused. (A token minted offline from a known secret is not renewable: minting again with the
+// same secret cannot help.)
+type renewableToken struct {
+	*cachedToken
+}
+
+// invalidate drops token from the cache.
+func (r renewableToken) invalidate(ctx context.Context, token string) error {
+	return r.drop(ctx, token)
+}
+
 // jwtExpiry reads the exp claim of a JWT without verifying it. It returns the zero time when the
 // token is not a JWT or has no exp.
 func jwtExpiry(token string) time.Time {

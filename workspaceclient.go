@@ -44,6 +44,11 @@ func (c *WorkspaceClient) BaseURL() string { return redactedURL(c.api.baseURL) }
 // MintWorkspaceToken) from the workspace key and secret, and mint a new one shortly before each
 // expires. claims.Now, when set, is also the clock of that decision. NewClient refuses this option:
 // the Management API takes a platform token.
+//
+// After the workspace secret is rotated (OrgWorkspacesService.RotateSecret), every call answers
+// ErrNotAuthenticated, at once and without a retry: tokens minted with the old secret are refused,
+// and minting again with it cannot help. Build the client again with the new secret.
+// (OrgWorkspacesService.Client has no such limit: it asks the hub for a new token by itself.)
 func WithWorkspaceCredentials(key string, secret Secret, claims WorkspaceClaims) Option {
 	claims.Fields = maps.Clone(claims.Fields) // later changes to the caller's map do not leak in
 	return func(c *config) error {

@@ -9,6 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -190,11 +191,206 @@ func TestOrgWorkspaceClientUsesTheInstanceURL(t *testing.T) {
 	assert.ErrorContains(t, err, "apiBaseUri")
 }
 
-func TestOrgWorkspaceClientReportsARefusedToken(t *testing.T) {
+func TestOrgWorkspaceClientDoesNoIO(t *testing.T) {
 	t.Parallel()
 	s := answer(http.StatusForbidden, map[string]any{"type": "bad_request", "key": "access_denied", "message": "read-only"})
-	_, err := newClient(t, s).OrgWorkspaces.Client(t.Context(), &membrane.OrgWorkspace{ID: "w1"}, nil)
-	require.ErrorIs(t, err, membrane.ErrAccessDenied)
+	wc, err := newClient(t, s).OrgWorkspaces.Client(t.Context(), &membrane.OrgWorkspace{ID: "w1"}, nil)
+	require.NoError(t, err)
+	assert.Empty(t, s.Requests(), "no token is fetched before the first call")
+
+	_, err = wc.Self(t.Context())
+	require.ErrorIs(t, err, membrane.ErrAccessDenied, "the refused token shows at the first call")
+	assert.Contains(t, err.Error(), "GET "+testHubURL+"/self: get token: ")
+	require.Len(t, s.Requests(), 1)
+	assert.Equal(t, "/org-workspaces/w1/access-token", s.Last(t).Path())
+}
+
+func TestOrgWorkspaceClientRefusesToSendTheTokenInClear(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		hub, instance string
+		ok            bool
+	}{
+		{"https://hub.test", "http://eu.test", false},
+		{"https://hub.test", "http://eu.test:443/v1", false},
+		{"https://hub.test", "http://127.0.0.2:8080", true},
+		{"https://hub.test", "http://localhost:9000", true},
+		{"https://hub.test", "http://LOCALHOST", true},
+		{"https://hub.test", "http://[::1]:8080", true},
+		{"https://hub.test", "http://128.0.0.1", false},
+		{"https://hub.test", "http://localhost.evil.test", false},
+		{"https://hub.test", "https://eu.test", true},
+		{"http://hub.test", "http://eu.test", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.hub+" "+tt.instance, func(t *testing.T) {
+			t.Parallel()
+			s := tokenServer(time.Hour)
+			hub := newClient(t, s, membrane.WithBaseURL(tt.hub))
+			wc, err := hub.OrgWorkspaces.Client(t.Context(), &membrane.OrgWorkspace{ID: "w1", APIBaseURI: tt.instance}, nil)
+			assert.Empty(t, s.Requests())
+			if tt.ok {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Nil(t, wc)
+			assert.ErrorContains(t, err, "OrgWorkspaces.Client: apiBaseUri of workspace w1 is "+tt.instance)
+		})
+	}
+}
+
+// rotatingServer serves a hub whose access-token mints with the current secret, and a /self that
+// accepts only tokens signed with it. rotate changes the secret, as rotate-secret does.
+type rotatingServer struct {
+	*stub
+	mu     sync.Mutex
+	secret membrane.Secret
+}
+
+func newRotatingServer() *rotatingServer {
+	rs := &rotatingServer{secret: "first-secret-0123456789abcdef0123"}
+	rs.stub = newStub(func(_ int, w http.ResponseWriter, r *http.Request) error {
+		rs.mu.Lock()
+		secret := rs.secret
+		rs.mu.Unlock()
+		if strings.HasSuffix(r.URL.Path, "/access-token") {
+			tok, err := membrane.MintWorkspaceToken(testWorkspaceKey, secret, membrane.WorkspaceClaims{})
+			if err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"token": tok})
+			return nil
+		}
+		if !verifies(bearer(&recorded{Header: r.Header}), secret) {
+			apiError(w, http.StatusUnauthorized, "bad_request", "not_authenticated", "invalid token")
+			return nil
+		}
+		writeJSON(w, http.StatusOK, customerJSON("c1"))
+		return nil
+	})
+	return rs
+}
+
+// verifies reports whether token is an HS256 JWT signed with secret.
+func verifies(token string, secret membrane.Secret) bool {
+	_, err := jwt.Parse(token, func(*jwt.Token) (any, error) { return []byte(secret.Reveal()), nil },
+		jwt.WithValidMethods([]string{"HS256"}))
+	return err == nil
+}
+
+func (rs *rotatingServer) rotate(secret membrane.Secret) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.secret = secret
+}
+
+// paths lists the paths of the requests received so far.
+func (rs *rotatingServer) paths() []string {
+	var out []string
+	for _, r := range rs.Requests() {
+		out = append(out, r.Path())
+	}
+	return out
+}
+
+func TestOrgWorkspaceClientRenewsARefusedToken(t *testing.T) {
+	t.Parallel()
+	rs := newRotatingServer()
+	wc, err := newClient(t, rs.stub).OrgWorkspaces.Client(t.Context(), &membrane.OrgWorkspace{ID: "w1"}, nil)
+	require.NoError(t, err)
+	_, err = wc.Self(t.Context())
+	require.NoError(t, err)
+	rs.rotate("second-secret-0123456789abcdef012")
+
+	_, err = wc.Self(t.Context())
+	require.NoError(t, err, "the refused token was replaced")
+	assert.Equal(t, []string{
+		"/org-workspaces/w1/access-token", "/self",
+		"/self", "/org-workspaces/w1/access-token", "/self",
+	}, rs.paths())
+	reqs := rs.Requests()
+	assert.NotEqual(t, bearer(reqs[2]), bearer(reqs[4]))
+	assert.NotEqual(t, reqs[3].Header.Get("Idempotency-Key"), reqs[0].Header.Get("Idempotency-Key"))
+
+	_, err = wc.Self(t.Context())
+	require.NoError(t, err)
+	assert.Len(t, rs.Requests(), 6, "the new token is cached")
+}
+
+func TestOrgWorkspaceClientRenewsOncePerCall(t *testing.T) {
+	t.Parallel()
+	s := newStub(func(_ int, w http.ResponseWriter, r *http.Request) error {
+		if strings.HasSuffix(r.URL.Path, "/access-token") {
+			writeJSON(w, http.StatusOK, map[string]any{"token": "opaque-token"})
+			return nil
+		}
+		apiError(w, http.StatusUnauthorized, "bad_request", "not_authenticated", "invalid token")
+		return nil
+	})
+	wc, err := newClient(t, s).OrgWorkspaces.Client(t.Context(), &membrane.OrgWorkspace{ID: "w1"}, nil)
+	require.NoError(t, err)
+	_, err = wc.Customers.Create(t.Context(), &membrane.CreateCustomerRequest{Name: "A"})
+	var apiErr *membrane.Error
+	require.ErrorAs(t, err, &apiErr)
+	assert.ErrorIs(t, err, membrane.ErrNotAuthenticated)
+	assert.Equal(t, 2, apiErr.Attempts, "the first try and the one with a renewed token")
+	reqs := s.Requests()
+	require.Len(t, reqs, 4)
+	assert.Equal(t, "/customers", reqs[1].Path())
+	assert.Equal(t, "/customers", reqs[3].Path())
+	assert.Equal(t, reqs[1].Header.Get("Idempotency-Key"), reqs[3].Header.Get("Idempotency-Key"),
+		"the resent request is the same call")
+}
+
+func TestTokenRenewalIsAnAttemptBeyondTheBudget(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		// /self answers 503, then 401, then 503 for ever.
+		var selfCalls int
+		s := newStub(func(_ int, w http.ResponseWriter, r *http.Request) error {
+			if strings.HasSuffix(r.URL.Path, "/access-token") {
+				tok, err := membrane.MintWorkspaceToken(testWorkspaceKey, testWorkspaceSecret, membrane.WorkspaceClaims{})
+				if err != nil {
+					return err
+				}
+				writeJSON(w, http.StatusOK, map[string]any{"token": tok})
+				return nil
+			}
+			selfCalls++
+			if selfCalls == 2 {
+				apiError(w, http.StatusUnauthorized, "bad_request", "not_authenticated", "invalid token")
+			} else {
+				apiError(w, http.StatusServiceUnavailable, "internal", "", "busy")
+			}
+			return nil
+		})
+		hub := newClient(t, s, membrane.WithRetryPolicy(membrane.RetryPolicy{MaxAttempts: 3}))
+		wc, err := hub.OrgWorkspaces.Client(t.Context(), &membrane.OrgWorkspace{ID: "w1"}, nil)
+		require.NoError(t, err)
+		_, err = wc.Self(t.Context())
+		var apiErr *membrane.Error
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, http.StatusServiceUnavailable, apiErr.StatusCode)
+		assert.Equal(t, 4, apiErr.Attempts, "MaxAttempts, plus the one the renewal adds")
+		assert.Equal(t, 4, selfCalls)
+		assert.Equal(t, 2, accessTokenCalls(s))
+	})
+}
+
+func TestWorkspaceCredentialsAreNotRenewed(t *testing.T) {
+	t.Parallel()
+	s := answer(http.StatusUnauthorized, map[string]any{"type": "bad_request", "key": "not_authenticated", "message": "invalid token"})
+	c, err := membrane.NewWorkspaceClient(membrane.WithBaseURL("https://eu.test"),
+		membrane.WithWorkspaceCredentials(testWorkspaceKey, testWorkspaceSecret, membrane.WorkspaceClaims{}),
+		membrane.WithHTTPClient(s.HTTPClient()))
+	require.NoError(t, err)
+	_, err = c.Self(t.Context())
+	var apiErr *membrane.Error
+	require.ErrorAs(t, err, &apiErr)
+	assert.ErrorIs(t, err, membrane.ErrNotAuthenticated)
+	assert.Equal(t, 1, apiErr.Attempts)
+	assert.Len(t, s.Requests(), 1, "minting again with the same secret cannot help")
 }
 
 func TestOrgWorkspaceClientRefreshesItsToken(t *testing.T) {
