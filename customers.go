@@ -2,7 +2,6 @@ package membrane
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -21,7 +20,7 @@ type Customer struct {
 	InternalID string         `json:"internalId,omitempty"`
 	Fields     map[string]any `json:"fields,omitempty"`
 	// Credentials are the customer's own credentials, in whatever shape the workspace uses.
-	Credentials                json.RawMessage `json:"credentials,omitempty"`
+	Credentials                Credentials     `json:"credentials,omitempty"`
 	Meta                       map[string]any  `json:"meta,omitempty"`
 	IsTest                     bool            `json:"isTest,omitempty"`
 	IsActive                   bool            `json:"isActive,omitempty"`
@@ -40,10 +39,6 @@ func (c Customer) LogValue() slog.Value {
 	)
 }
 
-// Format prints c like fmt would, with its credentials redacted whatever the verb.
-func (c Customer) Format(f fmt.State, verb rune) {
-	formatRedacted(f, verb, c, "membrane.Customer", "Credentials")
-}
 
 // CreateCustomerRequest is the body of CustomersService.Create. Credentials print as [REDACTED]
 // (fmt and slog); JSON carries them.
@@ -61,7 +56,12 @@ type CreateCustomerRequest struct {
 
 // Format prints r like fmt would, with its credentials redacted whatever the verb.
 func (r CreateCustomerRequest) Format(f fmt.State, verb rune) {
-	formatRedacted(f, verb, r, "membrane.CreateCustomerRequest", "Credentials")
+	type plain CreateCustomerRequest
+	p := plain(r)
+	if p.Credentials != nil {
+		p.Credentials = Secret("") // prints [REDACTED]
+	}
+	formatPlain(f, verb, p, "membrane.CreateCustomerRequest")
 }
 
 // LogValue logs r as Format prints it with %+v, credentials redacted.
@@ -82,7 +82,12 @@ type UpdateCustomerRequest struct {
 
 // Format prints r like fmt would, with its credentials redacted whatever the verb.
 func (r UpdateCustomerRequest) Format(f fmt.State, verb rune) {
-	formatRedacted(f, verb, r, "membrane.UpdateCustomerRequest", "Credentials")
+	type plain UpdateCustomerRequest
+	p := plain(r)
+	if p.Credentials != nil {
+		p.Credentials = Secret("") // prints [REDACTED]
+	}
+	formatPlain(f, verb, p, "membrane.UpdateCustomerRequest")
 }
 
 // LogValue logs r as Format prints it with %+v, credentials redacted.
@@ -103,7 +108,12 @@ type ReplaceCustomerRequest struct {
 
 // Format prints r like fmt would, with its credentials redacted whatever the verb.
 func (r ReplaceCustomerRequest) Format(f fmt.State, verb rune) {
-	formatRedacted(f, verb, r, "membrane.ReplaceCustomerRequest", "Credentials")
+	type plain ReplaceCustomerRequest
+	p := plain(r)
+	if p.Credentials != nil {
+		p.Credentials = Secret("") // prints [REDACTED]
+	}
+	formatPlain(f, verb, p, "membrane.ReplaceCustomerRequest")
 }
 
 // LogValue logs r as Format prints it with %+v, credentials redacted.

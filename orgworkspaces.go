@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"iter"
 	"log/slog"
 	"maps"
@@ -66,11 +65,7 @@ func (w OrgWorkspace) LogValue() slog.Value {
 // that does not suit a struct, such as %s on a []*OrgWorkspace, makes fmt print the fields raw.)
 func (w OrgWorkspace) Format(f fmt.State, verb rune) {
 	type plain OrgWorkspace // the same fields, without this method
-	out := fmt.Sprintf(fmt.FormatString(f, verb), plain(w))
-	if verb == 'v' && f.Flag('#') {
-		out = strings.Replace(out, "membrane.plain", "membrane.OrgWorkspace", 1)
-	}
-	_, _ = io.WriteString(f, out)
+	formatPlain(f, verb, plain(w), "membrane.OrgWorkspace")
 }
 
 // WorkspaceSettings are the switches of a workspace. Nil fields are unset (and, in an update,

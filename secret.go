@@ -1,11 +1,10 @@
 package membrane
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"reflect"
-	"slices"
 	"strings"
 )
 
@@ -32,54 +31,46 @@ func (s Secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redacted)
 // LogValue makes slog print "[REDACTED]".
 func (s Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
 
-// redactedField stands in for a credential field when a struct is printed: it prints
-// "[REDACTED]" when the field was set, "<nil>" when it was not, whatever the verb.
-type redactedField bool
+// Credentials are a customer's credentials as raw JSON. Like a Secret, JSON carries them as
+// they are, while fmt (every verb) and slog print "[REDACTED]"; Reveal returns them.
+type Credentials json.RawMessage
 
-// Format prints "[REDACTED]" or "<nil>".
-func (r redactedField) Format(f fmt.State, _ rune) {
-	if r {
-		_, _ = io.WriteString(f, redacted)
-		return
+// Reveal returns the credentials as JSON.
+func (c Credentials) Reveal() json.RawMessage { return json.RawMessage(c) }
+
+// MarshalJSON writes the credentials as they are (null when empty).
+func (c Credentials) MarshalJSON() ([]byte, error) {
+	if len(c) == 0 {
+		return []byte("null"), nil
 	}
-	_, _ = io.WriteString(f, "<nil>")
+	return c, nil
 }
 
-var redactedFieldType = reflect.TypeFor[redactedField]()
+// UnmarshalJSON keeps a copy of the JSON.
+func (c *Credentials) UnmarshalJSON(b []byte) error {
+	*c = append((*c)[:0], b...)
+	return nil
+}
 
-// formatRedacted prints v, a struct whose type prints as name (for %#v), as fmt would with the
-// verb and flags of f, but with the fields named in credentials shown as redactedField. It copies
-// v into a struct type made for the purpose, which has v's exported fields and no methods.
-func formatRedacted(f fmt.State, verb rune, v any, name string, credentials ...string) {
-	rv := reflect.ValueOf(v)
-	t := rv.Type()
-	var (
-		fields []reflect.StructField
-		from   []int // the index in t of each field of the view
-	)
-	for i := range t.NumField() {
-		field := t.Field(i)
-		if !field.IsExported() {
-			continue
-		}
-		typ := field.Type
-		if slices.Contains(credentials, field.Name) {
-			typ = redactedFieldType
-		}
-		fields = append(fields, reflect.StructField{Name: field.Name, Type: typ})
-		from = append(from, i)
-	}
-	view := reflect.New(reflect.StructOf(fields)).Elem()
-	for i, j := range from {
-		if fields[i].Type == redactedFieldType {
-			view.Field(i).SetBool(!rv.Field(j).IsZero())
-		} else {
-			view.Field(i).Set(rv.Field(j))
-		}
-	}
-	out := fmt.Sprintf(fmt.FormatString(f, verb), view.Interface())
+// String returns "[REDACTED]".
+func (c Credentials) String() string { return redacted }
+
+// GoString returns "[REDACTED]".
+func (c Credentials) GoString() string { return redacted }
+
+// Format prints "[REDACTED]" whatever the verb and flags.
+func (c Credentials) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redacted) }
+
+// LogValue makes slog print "[REDACTED]".
+func (c Credentials) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+// formatPlain prints v as fmt would with the verb and flags of f. v is a value of a type that
+// has the fields of the type called name but none of its methods (so printing it does not call
+// the Format method that calls formatPlain); %#v shows name as the type.
+func formatPlain(f fmt.State, verb rune, v any, name string) {
+	out := fmt.Sprintf(fmt.FormatString(f, verb), v)
 	if verb == 'v' && f.Flag('#') {
-		out = strings.Replace(out, view.Type().String(), name, 1)
+		out = strings.Replace(out, fmt.Sprintf("%T", v), name, 1)
 	}
 	_, _ = io.WriteString(f, out)
 }

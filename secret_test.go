@@ -89,7 +89,7 @@ func TestSecretIsNeverLogged(t *testing.T) {
 func TestCustomerLogLeavesCredentialsOut(t *testing.T) {
 	t.Parallel()
 	var buf syncBuffer
-	cu := membrane.Customer{ID: "c1", Name: "Acme", Credentials: json.RawMessage(`{"apiKey":"` + secretValue + `"}`)}
+	cu := membrane.Customer{ID: "c1", Name: "Acme", Credentials: membrane.Credentials(`{"apiKey":"` + secretValue + `"}`)}
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("customer", "customer", cu)
 	assertNoLeak(t, buf.String())
 	assert.Contains(t, buf.String(), `"id":"c1"`)
@@ -122,7 +122,7 @@ func TestErrorsNeverCarryTheToken(t *testing.T) {
 func TestCustomerCredentialsAreNeverPrinted(t *testing.T) {
 	t.Parallel()
 	creds := map[string]any{"apiKey": secretValue}
-	cu := membrane.Customer{ID: "c1", Name: "Acme", Credentials: json.RawMessage(`{"apiKey":"` + secretValue + `"}`)}
+	cu := membrane.Customer{ID: "c1", Name: "Acme", Credentials: membrane.Credentials(`{"apiKey":"` + secretValue + `"}`)}
 	values := map[string]struct {
 		v    any
 		name string // the type name %#v shows
