@@ -20,15 +20,15 @@ type Customer struct {
 	InternalID string         `json:"internalId,omitempty"`
 	Fields     map[string]any `json:"fields,omitempty"`
 	// Credentials are the customer's own credentials, in whatever shape the workspace uses.
-	Credentials                Credentials     `json:"credentials,omitempty"`
-	Meta                       map[string]any  `json:"meta,omitempty"`
-	IsTest                     bool            `json:"isTest,omitempty"`
-	IsActive                   bool            `json:"isActive,omitempty"`
-	IsBillable                 bool            `json:"isBillable,omitempty"`
-	AICreditsRolling30DayLimit *float64        `json:"aiCreditsRolling30DayLimit,omitempty"`
-	LastActiveAt               *time.Time      `json:"lastActiveAt,omitempty"`
-	CreatedAt                  time.Time       `json:"createdAt"`
-	ArchivedAt                 *time.Time      `json:"archivedAt,omitempty"`
+	Credentials                Credentials    `json:"credentials,omitempty"`
+	Meta                       map[string]any `json:"meta,omitempty"`
+	IsTest                     bool           `json:"isTest,omitempty"`
+	IsActive                   bool           `json:"isActive,omitempty"`
+	IsBillable                 bool           `json:"isBillable,omitempty"`
+	AICreditsRolling30DayLimit *float64       `json:"aiCreditsRolling30DayLimit,omitempty"`
+	LastActiveAt               *time.Time     `json:"lastActiveAt,omitempty"`
+	CreatedAt                  time.Time      `json:"createdAt"`
+	ArchivedAt                 *time.Time     `json:"archivedAt,omitempty"`
 }
 
 // LogValue logs the identifying fields of c and leaves out its credentials and fields.
@@ -38,7 +38,6 @@ func (c Customer) LogValue() slog.Value {
 		slog.Bool("isTest", c.IsTest), slog.Bool("isActive", c.IsActive), slog.Bool("archived", c.ArchivedAt != nil),
 	)
 }
-
 
 // CreateCustomerRequest is the body of CustomersService.Create. Credentials print as [REDACTED]
 // (fmt and slog); JSON carries them.
