@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/google/go-querystring/query"
@@ -99,6 +100,7 @@ func (a *apiClient) do(ctx context.Context, c call, out any) error {
 	}
 	renew, _ := a.tokens.(renewable)
 	start := time.Now()
+	r.start = start
 	resp, err := a.send(ctx, r, c.method, u, body, key, a.policy.MaxAttempts)
 	if err == nil && resp.StatusCode == http.StatusUnauthorized && renew != nil {
 		resp.Body.Close()
@@ -158,6 +160,7 @@ func (a *apiClient) send(ctx context.Context, r *retrier, method string, u *url.
 		}
 		return nil, err
 	}
+	req.Header.Set(attemptHeader, strconv.Itoa(r.attempts+1))
 	r.base = r.attempts
 	return r.client(attempts).Do(req)
 }
@@ -195,6 +198,9 @@ func (a *apiClient) endpoint(path string, q any) (*url.URL, error) {
 	}
 	return u, nil
 }
+
+// attemptHeader numbers the attempts of one call: 1, 2, ...
+const attemptHeader = "X-Membrane-Attempt"
 
 // isIdempotent reports whether repeating method has the same effect as doing it once.
 // PATCH qualifies here because every PATCH of this API is a merge of absolute values.

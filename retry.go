@@ -40,6 +40,10 @@ import (
 // 429 or 503 answer replaces the computed wait, even above MaxWait, up to MaxRetryAfter; when the
 // server asks for more than that, or for more than the context has left, the call stops and the
 // *Error carries the asked wait in RetryAfter, so the caller can schedule the next try itself.
+// MaxElapsed caps the whole call the same way: a retry whose wait would end past it is not made.
+//
+// Every attempt carries its number in the X-Membrane-Attempt header (1 for the first), and every
+// decision to retry or not is logged at debug level with its reason. NoRetries turns retries off.
 type RetryPolicy struct {
 	// MaxAttempts is the number of attempts, the first one included (default 4; 1 disables retries),
 	// not counting the one extra attempt after a renewed token (see above).
@@ -48,7 +52,14 @@ type RetryPolicy struct {
 	MinWait time.Duration
 	// MaxWait caps the computed exponential wait (default 30s).
 	MaxWait time.Duration
+	// MaxElapsed caps the time from the first attempt to the start of the last one (0: no cap
+	// but the context's).
+	MaxElapsed time.Duration
 }
+
+// NoRetries returns a policy that makes one attempt per call (and the one extra attempt after a
+// renewed token, which is not a retry of a failure).
+func NoRetries() RetryPolicy { return RetryPolicy{MaxAttempts: 1} }
 
 // MaxRetryAfter is the longest Retry-After the client waits for before retrying by itself.
 const MaxRetryAfter = 5 * time.Minute
@@ -69,6 +80,9 @@ func (p RetryPolicy) withDefaults() (RetryPolicy, error) {
 	}
 	if p.MaxWait < 0 {
 		return p, fmt.Errorf("MaxWait is %s; it must not be negative", p.MaxWait)
+	}
+	if p.MaxElapsed < 0 {
+		return p, fmt.Errorf("MaxElapsed is %s; it must not be negative", p.MaxElapsed)
 	}
 	d := DefaultRetryPolicy()
 	if p.MaxAttempts == 0 {
@@ -124,12 +138,14 @@ func (j *jitter) duration(d time.Duration) time.Duration {
 type retrier struct {
 	api      *apiClient
 	method   string
-	url      string // without user information
-	retryAll bool   // the call is idempotent (by method or by Idempotency-Key)
-	attempts int    // requests sent so far, over every round of the call
-	base     int    // attempts made before the current round (see apiClient.do)
-	reason   string // why the last attempt is being retried
-	token    string // the token of the latest attempt, to drop it when refused
+	url      string        // without user information
+	retryAll bool          // the call is idempotent (by method or by Idempotency-Key)
+	attempts int           // requests sent so far, over every round of the call
+	base     int           // attempts made before the current round (see apiClient.do)
+	reason   string        // why the last attempt is being retried
+	token    string        // the token of the latest attempt, to drop it when refused
+	start    time.Time     // when the call began, for MaxElapsed
+	wait     time.Duration // the wait before the next attempt, chosen by checkRetry
 
 	// The status (0 for a connection error) and request id of the latest answer, for the errors
 	// of what comes after it.
@@ -160,6 +176,7 @@ func (r *retrier) prepareRetry(req *http.Request) error {
 		return fmt.Errorf("%s: %w", r.afterLast(), err)
 	}
 	r.token = tok
+	req.Header.Set(attemptHeader, strconv.Itoa(r.attempts+1))
 	return nil
 }
 
@@ -193,11 +210,9 @@ func (r *retrier) checkRetry(ctx context.Context, resp *http.Response, err error
 			r.decline(ctx, resp, "permanent connection error")
 			return false, nil
 		case r.retryAll:
-			r.reason = "connection error"
-			return true, nil
+			return r.retryAfterWait(ctx, nil, "connection error")
 		case notSent(err):
-			r.reason = "connection could not be opened; the request was not sent"
-			return true, nil
+			return r.retryAfterWait(ctx, nil, "connection could not be opened; the request was not sent")
 		}
 		r.decline(ctx, resp, "connection error after the request may have been sent; "+r.method+" is not idempotent")
 		return false, nil
@@ -216,26 +231,36 @@ func (r *retrier) checkRetry(ctx context.Context, resp *http.Response, err error
 		r.decline(ctx, resp, "the context ended")
 		return false, fmt.Errorf("the context ended %s: %w", r.afterLast(), ctxErr)
 	}
-	if wait, ok := retryAfter(resp); ok {
-		if wait > MaxRetryAfter {
-			r.decline(ctx, resp, "Retry-After is above MaxRetryAfter")
-			return false, nil
-		}
-		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
-			r.decline(ctx, resp, "Retry-After is beyond the context deadline")
-			return false, nil
-		}
+	return r.retryAfterWait(ctx, resp, "status "+strconv.Itoa(resp.StatusCode))
+}
+
+// retryAfterWait chooses the wait before the next attempt (Retry-After, or the policy's backoff)
+// and retries unless that wait would end past the server's bound, the context's deadline or the
+// policy's MaxElapsed.
+func (r *retrier) retryAfterWait(ctx context.Context, resp *http.Response, reason string) (bool, error) {
+	wait, asked := retryAfter(resp)
+	if asked && wait > MaxRetryAfter {
+		r.decline(ctx, resp, "Retry-After is above MaxRetryAfter")
+		return false, nil
 	}
-	r.reason = "status " + strconv.Itoa(resp.StatusCode)
+	if !asked {
+		wait = r.api.policy.backoff(r.attempts-r.base-1, r.api.jitter)
+	}
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+		r.decline(ctx, resp, "the wait would end past the context deadline")
+		return false, nil
+	}
+	if limit := r.api.policy.MaxElapsed; limit > 0 && time.Since(r.start)+wait > limit {
+		r.decline(ctx, resp, "the wait would end past RetryPolicy.MaxElapsed")
+		return false, nil
+	}
+	r.reason, r.wait = reason, wait
 	return true, nil
 }
 
 // backoff computes the wait before the next attempt and logs the decision to retry.
-func (r *retrier) backoff(_, _ time.Duration, n int, resp *http.Response) time.Duration {
-	wait := r.api.policy.backoff(n, r.api.jitter)
-	if ra, ok := retryAfter(resp); ok {
-		wait = ra
-	}
+func (r *retrier) backoff(_, _ time.Duration, _ int, resp *http.Response) time.Duration {
+	wait := r.wait
 	ctx := context.Background()
 	if resp != nil && resp.Request != nil {
 		ctx = resp.Request.Context()

@@ -23,7 +23,7 @@ func (ws *workspace) engineJSON() engineWorkspaceJSON {
 	return out
 }
 
-// serveEngine answers the engine API: POST /workspaces, GET, PATCH and DELETE
+// serveEngine answers the engine API: GET and POST /workspaces, GET, PATCH and DELETE
 // /workspaces/{key}.
 func (in *instance) serveEngine(w http.ResponseWriter, r *http.Request, key string) {
 	x := in.s.newExchange(w, r, in.idem)
@@ -35,8 +35,10 @@ func (in *instance) serveEngine(w http.ResponseWriter, r *http.Request, key stri
 	switch {
 	case key == "" && r.Method == http.MethodPost:
 		x.run(in.engineCreate)
+	case key == "" && r.Method == http.MethodGet:
+		x.ok(in.engineList())
 	case key == "":
-		in.methodNotAllowed(x, "POST")
+		in.methodNotAllowed(x, "GET, POST")
 	case r.Method == http.MethodGet:
 		x.run(func(x *exchange) (any, *apiError) { return in.engineGet(key) })
 	case r.Method == http.MethodPatch:
@@ -107,6 +109,25 @@ func (in *instance) engineCreate(x *exchange) (any, *apiError) {
 	}
 	in.workspaces[key] = ws
 	return ws.engineJSON(), nil
+}
+
+// engineList answers GET /workspaces: the key and version of every workspace the instance
+// hosts, sorted by key, so that a hub (or a test) can check what lives here.
+func (in *instance) engineList() listJSON[map[string]any] {
+	in.mu.RLock()
+	keys := sortedKeys(in.workspaces)
+	list := make([]*workspace, len(keys))
+	for i, k := range keys {
+		list[i] = in.workspaces[k]
+	}
+	in.mu.RUnlock()
+	out := listJSON[map[string]any]{Items: make([]map[string]any, len(list))}
+	for i, ws := range list {
+		ws.mu.RLock()
+		out.Items[i] = map[string]any{"key": ws.key, "version": ws.version}
+		ws.mu.RUnlock()
+	}
+	return out
 }
 
 func (in *instance) engineGet(key string) (any, *apiError) {
