@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -165,6 +166,9 @@ func newError(resp *http.Response, method, url string, attempts int) *Error {
 	}
 	if e.Message == "" {
 		e.Message = http.StatusText(resp.StatusCode)
+		if e.Message == "" {
+			e.Message = "HTTP status " + strconv.Itoa(resp.StatusCode)
+		}
 		if readErr != nil {
 			e.Message += " (reading the body failed: " + readErr.Error() + ")"
 		}
