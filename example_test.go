@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	membrane "github.com/membrane-community/membrane-go"
 	"github.com/membrane-community/membrane-go/fake"
@@ -160,4 +161,50 @@ func ExampleError() {
 	// Output:
 	// true
 	// 404 not_found 1
+}
+
+// A create whose answer is lost on the way back is retried with the same Idempotency-Key, and
+// the server answers the retry with the workspace it made the first time: one workspace.
+func ExampleRetryPolicy() {
+	srv, err := fake.New()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Close()
+	// The fake makes the next create happen but drops its answer.
+	if _, err := srv.Faults().Add(fake.Fault{Method: "POST", Path: "/org-workspaces", DropAnswer: true, Times: 1}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	client, err := membrane.NewClient(
+		membrane.WithBaseURL(srv.URL()),
+		membrane.WithToken(srv.AdminToken()),
+		membrane.WithHTTPClient(srv.HTTPClient()),
+		membrane.WithRetryPolicy(membrane.RetryPolicy{MaxAttempts: 5, MinWait: time.Millisecond, MaxWait: 10 * time.Millisecond}),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	if _, err := client.OrgWorkspaces.Create(ctx, &membrane.CreateOrgWorkspaceRequest{OrgID: srv.OrgID(), Name: "Acme"}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	list, err := client.OrgWorkspaces.List(ctx, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("workspaces:", len(list.Items))
+	for _, e := range srv.Journal() {
+		if e.Method == "POST" && e.Path == "/org-workspaces" {
+			fmt.Printf("attempt %s: status %d, same key: %t\n", e.Attempt, e.Status, e.IdempotencyKey != "")
+		}
+	}
+	// Output:
+	// workspaces: 1
+	// attempt 1: status 0, same key: true
+	// attempt 2: status 200, same key: true
 }
