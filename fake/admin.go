@@ -9,8 +9,9 @@ import (
 	"strings"
 )
 
-// serveAdmin answers the fake's own API under /_fake/, for tests that drive the fake over HTTP
-// (the binary's users): faults and the journal. It needs the admin token of the default org.
+// serveAdmin answers a request of the fake's own API under /_fake/ (see adminRoutes), for tests
+// that drive the fake over HTTP (the binary's users): faults and the journal. It needs the
+// admin token of the default org.
 //
 //	POST   /_fake/faults        add a fault (a Fault as JSON); answers it with its id
 //	GET    /_fake/faults        {"items": [faults]}
@@ -18,46 +19,14 @@ import (
 //	DELETE /_fake/faults/{id}   remove one
 //	GET    /_fake/journal       {"items": [journal entries]}
 //	DELETE /_fake/journal       empty the journal
-func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request, fn handlerFunc) {
 	x := s.newExchange(w, r, nil)
 	tok := bearer(r)
 	if tok == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.adminToken)) != 1 {
 		x.fail(errNotAuthenticated("the fake's admin API needs the admin token of the default org"))
 		return
 	}
-	p, ok := pathParts(r)
-	if !ok || p[0] != "_fake" || p[3] != "" {
-		x.fail(errNotFound("no route for %s %s", r.Method, r.URL.Path))
-		return
-	}
-	switch {
-	case p[1] == "faults" && p[2] == "":
-		switch r.Method {
-		case http.MethodPost:
-			x.run(s.addFault)
-		case http.MethodGet:
-			x.ok(listJSON[Fault]{Items: s.faults.List()})
-		case http.MethodDelete:
-			s.faults.Clear()
-			x.ok(map[string]any{})
-		default:
-			w.Header().Set("Allow", "DELETE, GET, POST")
-			x.fail(errMethodNotAllowed(r.Method, r.URL.Path))
-		}
-	case p[1] == "faults" && r.Method == http.MethodDelete:
-		if !s.faults.Remove(p[2]) {
-			x.fail(errNotFound("fault %q not found", p[2]))
-			return
-		}
-		x.ok(map[string]any{})
-	case p[1] == "journal" && p[2] == "" && r.Method == http.MethodGet:
-		x.ok(listJSON[JournalEntry]{Items: s.Journal()})
-	case p[1] == "journal" && p[2] == "" && r.Method == http.MethodDelete:
-		s.ResetJournal()
-		x.ok(map[string]any{})
-	default:
-		x.fail(errNotFound("no route for %s %s", r.Method, r.URL.Path))
-	}
+	x.run(fn)
 }
 
 func (s *Server) addFault(x *exchange) (any, *apiError) {
@@ -85,13 +54,13 @@ func (h *hub) orgOf(r *http.Request) string {
 	if id := r.URL.Query().Get("orgId"); id != "" {
 		return id
 	}
-	p, _ := pathParts(r)
-	if p[0] != "org-workspaces" {
+	segs, _ := pathSegments(r)
+	if len(segs) == 0 || segs[0] != "org-workspaces" {
 		return ""
 	}
-	if p[1] != "" {
+	if len(segs) > 1 {
 		h.mu.RLock()
-		o := h.byWS[p[1]]
+		o := h.byWS[segs[1]]
 		h.mu.RUnlock()
 		if o != nil {
 			return o.id

@@ -187,7 +187,7 @@ func readCustomer(f *form, c *customer) {
 // customerHandler answers a request about one customer.
 type customerHandler func(x *exchange, ws *workspace, e *custEntry) (any, *apiError)
 
-func (in *instance) customerAction(id string, fn customerHandler) tenantHandler {
+func customerAction(id string, fn customerHandler) tenantHandler {
 	return func(x *exchange, ws *workspace, _ *tokenInfo) (any, *apiError) {
 		ws.mu.RLock()
 		e := ws.customers[id]

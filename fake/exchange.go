@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -147,22 +146,4 @@ func errBody(b []byte) string {
 		return e.Message
 	}
 	return strings.TrimSpace(string(b[:min(len(b), 200)]))
-}
-
-// pathParts splits the request's path into its segments, each unescaped, so that an escaped
-// slash inside an id stays part of the id. Routes have at most four segments; ok is false when
-// the path has more or cannot be unescaped: no route takes it.
-func pathParts(r *http.Request) (p [4]string, ok bool) {
-	segs := strings.SplitN(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/", len(p)+1)
-	if len(segs) > len(p) {
-		return p, false
-	}
-	for i, s := range segs {
-		u, err := url.PathUnescape(s)
-		if err != nil {
-			return p, false
-		}
-		p[i] = u
-	}
-	return p, true
 }

@@ -193,69 +193,12 @@ func defaultOrg(m *member) (string, bool) {
 	return "", false
 }
 
-// ServeHTTP answers the Management API, and passes every other path to the hub's own instance,
-// which the hub hosts as in a single-instance deployment.
+// ServeHTTP answers the Management API, and passes every other path to the workspace side:
+// the hub's own instance, which the hub hosts as in a single-instance deployment, or the
+// instance that hosts the workspace of a workspace token.
 func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p, ok := pathParts(r)
-	head, id, action := p[0], p[1], p[2]
-	ok = ok && p[3] == ""
-	switch {
-	case ok && head == "org-workspaces":
-	case ok && head == "membrane-instances" && id == "":
-		h.serve(w, r, h.listInstances)
-		return
-	case head == "org-workspaces" || head == "membrane-instances":
-		x := h.s.newExchange(w, r, h.idem)
-		x.fail(errNotFound("no route for %s %s", r.Method, r.URL.Path))
-		return
-	default:
-		h.serveWorkspaceAPI(w, r, head)
-		return
-	}
-	switch {
-	case id == "":
-		switch r.Method {
-		case http.MethodGet:
-			h.serve(w, r, h.listWorkspaces)
-		case http.MethodPost:
-			h.serve(w, r, h.createWorkspace)
-		default:
-			h.methodNotAllowed(w, r, "GET, POST")
-		}
-	case action == "":
-		switch r.Method {
-		case http.MethodGet:
-			h.serveWS(w, r, id, permRead, h.getWorkspace)
-		case http.MethodPatch:
-			h.serveWS(w, r, id, permWrite, h.patchWorkspace)
-		case http.MethodDelete:
-			h.serveWS(w, r, id, permManage, h.archiveWorkspace)
-		default:
-			h.methodNotAllowed(w, r, "GET, PATCH, DELETE")
-		}
-	case action == "access-token" || action == "rotate-secret" || action == "restore":
-		if r.Method != http.MethodPost {
-			h.methodNotAllowed(w, r, "POST")
-			return
-		}
-		switch action {
-		case "access-token":
-			h.serveWS(w, r, id, permWrite, h.accessToken)
-		case "rotate-secret":
-			h.serveWS(w, r, id, permManage, h.rotateSecret)
-		default:
-			h.serveWS(w, r, id, permManage, h.restoreWorkspace)
-		}
-	default:
-		x := h.s.newExchange(w, r, h.idem)
-		x.fail(errNotFound("no route for %s %s", r.Method, r.URL.Path))
-	}
-}
-
-func (h *hub) methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
-	x := h.s.newExchange(w, r, h.idem)
-	w.Header().Set("Allow", allow)
-	x.fail(errMethodNotAllowed(r.Method, r.URL.Path))
+	serveRoutes(h, hubRoutes, w, r, func(err *apiError) { h.s.newExchange(w, r, h.idem).fail(err) },
+		func() { h.serveWorkspaceSide(w, r) })
 }
 
 // orgHandler answers a request of an authenticated member.

@@ -16,15 +16,17 @@ func (h *hub) register(id, name string, url func() string, engineToken string) {
 	h.mu.Unlock()
 }
 
-// serveWorkspaceAPI answers a request that is not for the Management API. Workspace-token
+// serveWorkspaceSide answers a request that is not for the Management API. Workspace-token
 // traffic for a workspace on another instance is forwarded there; everything else (the hub's
 // own workspaces, its engine API, the health check, unknown paths) is the hub's own instance's.
-func (h *hub) serveWorkspaceAPI(w http.ResponseWriter, r *http.Request, head string) {
-	if head == "self" || head == "customers" {
-		if id := h.hostOf(bearer(r)); id != "" && id != hubInstanceID {
-			if ref := h.instance(id); ref != nil {
-				h.forward(w, r, ref)
-				return
+func (h *hub) serveWorkspaceSide(w http.ResponseWriter, r *http.Request) {
+	if segs, ok := pathSegments(r); ok {
+		if rt, _, _ := routeOf(instanceRoutes, r.Method, segs); rt != nil && rt.api == apiWorkspace {
+			if id := h.hostOf(bearer(r)); id != "" && id != hubInstanceID {
+				if ref := h.instance(id); ref != nil {
+					h.forward(w, r, ref)
+					return
+				}
 			}
 		}
 	}

@@ -23,62 +23,31 @@ func (ws *workspace) engineJSON() engineWorkspaceJSON {
 	return out
 }
 
-// serveEngine answers the engine API: GET and POST /workspaces, GET, PATCH and DELETE
-// /workspaces/{key}.
-func (in *instance) serveEngine(w http.ResponseWriter, r *http.Request, key string) {
+// serveEngine answers an engine API request, which needs the instance's engine token.
+func (in *instance) serveEngine(w http.ResponseWriter, r *http.Request, fn handlerFunc) {
 	x := in.s.newExchange(w, r, in.idem)
 	if err := in.checkEngineToken(r); err != nil {
 		x.fail(err)
 		return
 	}
 	x.caller = "engine"
-	switch {
-	case key == "" && r.Method == http.MethodPost:
-		x.run(in.engineCreate)
-	case key == "" && r.Method == http.MethodGet:
-		x.ok(in.engineList())
-	case key == "":
-		in.methodNotAllowed(x, "GET, POST")
-	case r.Method == http.MethodGet:
-		x.run(func(x *exchange) (any, *apiError) { return in.engineGet(key) })
-	case r.Method == http.MethodPatch:
-		x.run(func(x *exchange) (any, *apiError) { return in.enginePatch(x, key) })
-	case r.Method == http.MethodDelete:
-		x.run(func(x *exchange) (any, *apiError) { return in.engineDelete(key) })
-	default:
-		in.methodNotAllowed(x, "DELETE, GET, PATCH")
-	}
+	x.run(fn)
 }
 
-// serveEngineCustomer answers GET /workspaces/{key}/customers/{id}: the hub reads a customer
-// with its engine token, which works whatever tokens the workspace accepts.
-func (in *instance) serveEngineCustomer(w http.ResponseWriter, r *http.Request, key, id string) {
-	x := in.s.newExchange(w, r, in.idem)
-	if err := in.checkEngineToken(r); err != nil {
-		x.fail(err)
-		return
-	}
-	if r.Method != http.MethodGet {
-		in.methodNotAllowed(x, "GET")
-		return
-	}
+// engineCustomer answers GET /workspaces/{key}/customers/{id}: the hub reads a customer with its
+// engine token, which works whatever tokens the workspace accepts.
+func (in *instance) engineCustomer(key, id string) (any, *apiError) {
 	ws := in.workspace(key)
 	if ws == nil {
-		x.fail(errNotFound("workspace %q not found on instance %q", key, in.id))
-		return
+		return nil, errNotFound("workspace %q not found on instance %q", key, in.id)
 	}
 	ws.mu.RLock()
+	defer ws.mu.RUnlock()
 	e := ws.customers[id]
-	var c *customer
-	if e != nil {
-		c = e.cur
+	if e == nil {
+		return nil, errNotFound("customer %q not found", id)
 	}
-	ws.mu.RUnlock()
-	if c == nil {
-		x.fail(errNotFound("customer %q not found", id))
-		return
-	}
-	x.ok(c)
+	return e.cur, nil
 }
 
 func (in *instance) engineCreate(x *exchange) (any, *apiError) {

@@ -198,7 +198,8 @@ type hubHandler struct{ s *Server }
 
 func (h hubHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/_fake/") {
-		h.s.serveAdmin(w, r)
+		fail := func(err *apiError) { h.s.newExchange(w, r, nil).fail(err) }
+		serveRoutes(h.s, adminRoutes, w, r, fail, func() { fail(errNotFound("no route for %s %s", r.Method, r.URL.Path)) })
 		return
 	}
 	h.s.serveEdge(w, r, hubInstanceID, h.s.hub.orgOf, h.s.hub)
