@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"crypto/sha256"
 	"net/http"
 	"strings"
 	"sync"
@@ -45,7 +46,7 @@ type hub struct {
 
 	mu        sync.RWMutex
 	orgs      map[string]*org         // by id
-	members   map[string]*member      // by platform token
+	members   map[[32]byte]*member    // by the SHA-256 of their platform token
 	byWS      map[string]*org         // org workspace id to its org
 	keyHost   map[string]string       // workspace key to the id of the instance hosting it
 	instances map[string]*instanceRef // by id
@@ -57,9 +58,14 @@ type hub struct {
 // member is a platform user: a token and a role in each org it belongs to. Never changed after
 // it is added.
 type member struct {
-	userID string
-	roles  map[string]Role // by org id
+	userID    string
+	roles     map[string]Role // by org id
+	expiresAt time.Time       // zero: never; guarded by hub.mu
 }
+
+// tokenDigest is the key under which a platform token is kept: looking a token up by its hash
+// takes no time that depends on how much of it matches a real one.
+func tokenDigest(token string) [32]byte { return sha256.Sum256([]byte(token)) }
 
 // org holds its workspaces under its own lock.
 type org struct {
@@ -100,7 +106,7 @@ func newHub(s *Server) *hub {
 		s:         s,
 		idem:      newIdempotency(s.cfg.now),
 		orgs:      make(map[string]*org),
-		members:   make(map[string]*member),
+		members:   make(map[[32]byte]*member),
 		byWS:      make(map[string]*org),
 		keyHost:   make(map[string]string),
 		instances: make(map[string]*instanceRef),
@@ -120,10 +126,10 @@ func (h *hub) addOrg(id, name string) *org {
 	return o
 }
 
-func (h *hub) addMember(token string, roles map[string]Role) {
-	m := &member{userID: h.s.ids.objectID(), roles: roles}
+func (h *hub) addMember(token string, roles map[string]Role, expiresAt time.Time) {
+	m := &member{userID: h.s.ids.objectID(), roles: roles, expiresAt: expiresAt}
 	h.mu.Lock()
-	h.members[token] = m
+	h.members[tokenDigest(token)] = m
 	h.mu.Unlock()
 }
 
@@ -134,10 +140,17 @@ func (h *hub) authenticate(r *http.Request) (*member, *apiError) {
 		return nil, errNotAuthenticated("missing bearer token: send Authorization: Bearer <platform token>")
 	}
 	h.mu.RLock()
-	m := h.members[tok]
+	m := h.members[tokenDigest(tok)]
+	var expiresAt time.Time
+	if m != nil {
+		expiresAt = m.expiresAt
+	}
 	h.mu.RUnlock()
-	if m == nil {
+	switch {
+	case m == nil:
 		return nil, errNotAuthenticated("unknown platform token")
+	case !expiresAt.IsZero() && !h.s.now().Before(expiresAt):
+		return nil, errNotAuthenticated("the platform token has expired")
 	}
 	return m, nil
 }

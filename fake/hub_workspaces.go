@@ -345,7 +345,7 @@ func (h *hub) rotateSecret(x *exchange, o *org, e *wsEntry) (any, *apiError) {
 	next, err := h.change(x.r.Context(), o, e, func(cur *orgWorkspace) (*orgWorkspace, map[string]any, *apiError) {
 		next := *cur
 		next.secret, next.updatedAt = h.s.ids.secret(), h.s.now()
-		return &next, map[string]any{"secret": next.secret}, nil
+		return &next, map[string]any{"secret": next.secret, "secretGrace": true}, nil
 	})
 	if err != nil {
 		return nil, err

@@ -30,6 +30,8 @@ type workspace struct {
 
 	mu         sync.RWMutex
 	secret     []byte
+	prevSecret []byte    // the secret before the last rotation, valid until prevUntil
+	prevUntil  time.Time // the end of the rotation's grace period
 	archivedAt *time.Time
 	cfg        wsConfig
 	keys       []verifyKey           // cfg.PublicKeys, parsed

@@ -61,6 +61,10 @@ func (in *instance) authenticate(r *http.Request) (*workspace, *tokenInfo, *apiE
 		ws.mu.RLock()
 		secret, archived, keys := ws.secret, ws.archivedAt != nil, ws.keys
 		noSecret := ws.cfg.Settings["disableSecretKeyAuth"]
+		var prev []byte
+		if ws.prevSecret != nil && in.s.now().Before(ws.prevUntil) {
+			prev = ws.prevSecret
+		}
 		ws.mu.RUnlock()
 		if archived {
 			return nil, &errTokenRefused{"the workspace of this token is archived"}
@@ -69,6 +73,9 @@ func (in *instance) authenticate(r *http.Request) (*workspace, *tokenInfo, *apiE
 		case "HS256", "HS384", "HS512":
 			if noSecret {
 				return nil, &errTokenRefused{"this workspace refuses secret-signed tokens (disableSecretKeyAuth): sign with a registered public key"}
+			}
+			if prev != nil { // within the grace period of a rotation, either secret verifies
+				return jwt.VerificationKeySet{Keys: []jwt.VerificationKey{secret, prev}}, nil
 			}
 			return secret, nil
 		case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA":

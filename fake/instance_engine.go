@@ -164,6 +164,13 @@ func (in *instance) enginePatch(x *exchange, key string) (any, *apiError) {
 		return nil, errVersionConflict(key, uint64(ifVersion), ws.version)
 	}
 	ws.version++
+	if hasSecret {
+		// A rotation (and only a rotation: not a repair) may leave the old secret valid a while.
+		ws.prevSecret, ws.prevUntil = nil, time.Time{}
+		if graceful, _ := f.bool("secretGrace"); graceful && in.s.cfg.secretGrace > 0 {
+			ws.prevSecret, ws.prevUntil = ws.secret, in.s.now().Add(in.s.cfg.secretGrace)
+		}
+	}
 	ws.cfg = cfg
 	if f.has("publicKeys") {
 		ws.keys = parsePublicKeys(cfg.PublicKeys)

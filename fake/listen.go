@@ -30,8 +30,10 @@ func (l *listener) start(h http.Handler) (string, error) {
 	l.srv = &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      11 * time.Minute, // beyond the longest latency a fault may add
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    64 << 10, // the request line (and so the URL) counts too
 	}
 	l.done = make(chan error, 1)
 	srv := l.srv

@@ -27,6 +27,7 @@ type config struct {
 	engineToken  string
 	instances    []string
 	remotes      []remoteInstance
+	secretGrace  time.Duration
 }
 
 // remoteInstance is an instance in another process that the hub routes to.
@@ -166,6 +167,19 @@ func WithEngineToken(token string) Option {
 			return errors.New("fake: WithEngineToken: the token must be at least 16 characters")
 		}
 		c.engineToken = token
+		return nil
+	}
+}
+
+// WithSecretGracePeriod keeps the old secret of a workspace valid for d after a rotation, beside
+// the new one, so that tokens already out keep working for a while (default 0: the old secret
+// stops at once).
+func WithSecretGracePeriod(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("fake: WithSecretGracePeriod: %s is negative", d)
+		}
+		c.secretGrace = d
 		return nil
 	}
 }

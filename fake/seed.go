@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Seed is state to load into a server with Load: orgs, their members (with the platform tokens
@@ -29,10 +30,12 @@ type SeedOrg struct {
 	Workspaces []SeedWorkspace `json:"workspaces,omitempty"`
 }
 
-// SeedMember is a platform user of an org: its token (starting with "pat-") and its role.
+// SeedMember is a platform user of an org: its token (starting with "pat-"), its role, and when
+// the token expires (never when absent).
 type SeedMember struct {
-	Token string `json:"token"`
-	Role  Role   `json:"role"`
+	Token     string     `json:"token"`
+	Role      Role       `json:"role"`
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }
 
 // SeedWorkspace is an org workspace to load. Empty ID, Key and Secret are generated; Config
@@ -86,7 +89,11 @@ func (s *Server) Load(ctx context.Context, seed Seed) error {
 	for _, p := range plans {
 		o := s.hub.addOrg(p.org.ID, p.org.Name)
 		for _, m := range p.org.Members {
-			s.hub.addMember(m.Token, map[string]Role{o.id: m.Role})
+			var expiresAt time.Time
+			if m.ExpiresAt != nil {
+				expiresAt = *m.ExpiresAt
+			}
+			s.hub.addMember(m.Token, map[string]Role{o.id: m.Role}, expiresAt)
 		}
 		for _, w := range p.workspaces {
 			if err := s.hub.place(ctx, o, w.ws, w.ref, w.config); err != nil {
@@ -128,7 +135,7 @@ func (s *Server) checkSeed(seed Seed) ([]seedPlan, error) {
 		case "org":
 			return s.hub.orgs[v] != nil
 		case "token":
-			return s.hub.members[v] != nil
+			return s.hub.members[tokenDigest(v)] != nil
 		case "workspace":
 			return s.hub.byWS[v] != nil
 		case "key":

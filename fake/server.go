@@ -223,8 +223,23 @@ func (s *Server) AddOrg(name string) string {
 func (s *Server) AddMember(orgID string, role Role) string {
 	s.hub.addOrg(orgID, orgID)
 	tok := s.ids.platformToken()
-	s.hub.addMember(tok, map[string]Role{orgID: role})
+	s.hub.addMember(tok, map[string]Role{orgID: role}, time.Time{})
 	return tok
+}
+
+// ExpireToken makes a platform token expire now: from then on it is answered 401, as an
+// expired token is. It reports whether the server knew the token.
+func (s *Server) ExpireToken(token string) bool {
+	h := s.hub
+	now := s.now()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m := h.members[tokenDigest(token)]
+	if m == nil {
+		return false
+	}
+	m.expiresAt = now
+	return true
 }
 
 func (s *Server) now() time.Time { return s.cfg.now().UTC().Truncate(time.Millisecond) }
