@@ -20,6 +20,7 @@ type settings struct {
 	engineToken string
 	seed        string
 	tokenTTL    time.Duration
+	grace       time.Duration
 	wait        time.Duration
 	logLevel    slog.Level
 }
@@ -75,6 +76,8 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 		"listen address; port 0 picks a free port (env MEMBRANE_FAKE_ADDR)")
 	ttl := fs.String("token-ttl", env("MEMBRANE_FAKE_TOKEN_TTL", "1h"),
 		"lifetime of the tokens the access-token endpoint mints (env MEMBRANE_FAKE_TOKEN_TTL)")
+	grace := fs.String("secret-grace", env("MEMBRANE_FAKE_SECRET_GRACE", "0s"),
+		"how long a rotated-out workspace secret still verifies tokens (env MEMBRANE_FAKE_SECRET_GRACE)")
 	level := fs.String("log-level", env("MEMBRANE_FAKE_LOG_LEVEL", "debug"),
 		"debug logs every request; info, warn and error log less (env MEMBRANE_FAKE_LOG_LEVEL)")
 	var instances, wait string
@@ -116,6 +119,9 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	var err error
 	if st.tokenTTL, err = time.ParseDuration(*ttl); err != nil || st.tokenTTL <= 0 {
 		return st, fmt.Errorf("-token-ttl %q: want a positive duration such as 30m or 2h", *ttl)
+	}
+	if st.grace, err = time.ParseDuration(*grace); err != nil || st.grace < 0 {
+		return st, fmt.Errorf("-secret-grace %q: want a duration such as 0s or 5m", *grace)
 	}
 	if err := st.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return st, fmt.Errorf("-log-level %q: want debug, info, warn or error", *level)

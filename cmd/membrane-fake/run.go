@@ -74,7 +74,8 @@ func printLine(w io.Writer, v any) error {
 
 // startHub starts a hub with its instances, in this process or (mode hub) in others.
 func startHub(ctx context.Context, st settings, logger *slog.Logger, stdout io.Writer) (func(context.Context) error, error) {
-	opts := []fake.Option{fake.WithAddr(st.addr), fake.WithTokenTTL(st.tokenTTL), fake.WithLogger(logger)}
+	opts := []fake.Option{fake.WithAddr(st.addr), fake.WithTokenTTL(st.tokenTTL), fake.WithLogger(logger),
+		fake.WithSecretGracePeriod(st.grace)}
 	if len(st.instances) > 0 {
 		opts = append(opts, fake.WithInstances(st.instances...))
 	}
@@ -125,7 +126,7 @@ func startHub(ctx context.Context, st settings, logger *slog.Logger, stdout io.W
 // startInstance starts one instance alone.
 func startInstance(st settings, logger *slog.Logger, stdout io.Writer) (func(context.Context) error, error) {
 	inst, err := fake.NewInstance(st.id, fake.WithAddr(st.addr), fake.WithEngineToken(st.engineToken),
-		fake.WithTokenTTL(st.tokenTTL), fake.WithLogger(logger))
+		fake.WithTokenTTL(st.tokenTTL), fake.WithLogger(logger), fake.WithSecretGracePeriod(st.grace))
 	if err != nil {
 		return nil, err
 	}

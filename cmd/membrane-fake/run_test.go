@@ -24,8 +24,9 @@ func envOf(m map[string]string) func(string) string { return func(k string) stri
 
 func TestParseSettings(t *testing.T) {
 	t.Parallel()
-	st, err := parseSettings([]string{"--instances", "eu, us", "--token-ttl", "30m", "--log-level", "info"}, noEnv, io.Discard)
+	st, err := parseSettings([]string{"--instances", "eu, us", "--token-ttl", "30m", "--log-level", "info", "--secret-grace", "5m"}, noEnv, io.Discard)
 	require.NoError(t, err)
+	assert.Equal(t, 5*time.Minute, st.grace)
 	assert.Equal(t, "all", st.mode)
 	assert.Equal(t, []string{"eu", "us"}, st.instances)
 	assert.Equal(t, 30*time.Minute, st.tokenTTL)
@@ -59,6 +60,7 @@ func TestBadSettings(t *testing.T) {
 		{"--token-ttl", "soon"},
 		{"--token-ttl", "-1h"},
 		{"--log-level", "loud"},
+		{"--secret-grace", "-1m"},
 		{"--nope"},
 		{"extra"},
 		{"hub", "--instance", "eu"},
