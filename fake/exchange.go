@@ -28,7 +28,7 @@ type exchange struct {
 
 func (s *Server) newExchange(w http.ResponseWriter, r *http.Request, idem *idempotency) *exchange {
 	x := &exchange{s: s, w: w, r: r, reqID: s.requestID(), start: s.cfg.now(), idem: idem}
-	w.Header().Set("X-Request-Id", x.reqID)
+	w.Header()["X-Request-Id"] = []string{x.reqID}
 	return x
 }
 
@@ -118,8 +118,8 @@ func (x *exchange) encode(v any, aerr *apiError) (int, []byte) {
 
 func (x *exchange) write(status int, body []byte) {
 	h := x.w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Type"] = []string{"application/json; charset=utf-8"}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	x.w.WriteHeader(status)
 	_, _ = x.w.Write(body)
 	if l := x.s.cfg.logger; l != nil && l.Enabled(x.r.Context(), slog.LevelDebug) {

@@ -38,7 +38,7 @@ func (h *hub) engine(ctx context.Context, ref *instanceRef, method, path string,
 	}
 	req.Header.Set("Authorization", "Bearer "+ref.engineToken)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := h.s.client.Do(req)
+	resp, err := h.s.transport.RoundTrip(req)
 	if err != nil {
 		return nil, errDependency("instance %q cannot be reached", ref.id)
 	}

@@ -79,7 +79,7 @@ func (h *hub) forward(w http.ResponseWriter, r *http.Request, ref *instanceRef) 
 	for _, k := range hopHeaders {
 		out.Header.Del(k)
 	}
-	resp, err := h.s.client.Do(out)
+	resp, err := h.s.transport.RoundTrip(out)
 	if err != nil {
 		h.s.newExchange(w, r, h.idem).fail(errDependency("instance %q cannot be reached", ref.id))
 		return

@@ -1,0 +1,195 @@
+package fake_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/membrane-community/membrane-go/fake"
+	"github.com/membrane-community/membrane-go/internal/bare"
+)
+
+// The benchmarks of this file measure the fake against the bare reference handler of
+// internal/bare, in the same run: compare each BenchmarkX with BenchmarkBareX. BENCHMARKS.md
+// has the commands and this machine's figures.
+
+func BenchmarkBareNewClose(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = bare.New()
+	}
+}
+
+// BenchmarkNewClose builds the whole fake (a hub and two instances) in process and closes it.
+func BenchmarkNewClose(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		srv, err := fake.New(fake.WithInstances("eu", "us"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		srv.Close()
+	}
+}
+
+// BenchmarkBareHTTPTestNewClose starts and closes three httptest servers: the listeners of a
+// hub and two instances.
+func BenchmarkBareHTTPTestNewClose(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		for range 3 {
+			httptest.NewServer(bare.New()).Close()
+		}
+	}
+}
+
+// BenchmarkNewServerListeners is NewServer's work: the fake with a hub and two instances, each
+// on its loopback port, then closed.
+func BenchmarkNewServerListeners(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		srv, err := fake.New(fake.WithInstances("eu", "us"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := srv.Start(); err != nil {
+			b.Fatal(err)
+		}
+		srv.Close()
+	}
+}
+
+// serve runs one request through h in process and fails on an unexpected status.
+func serve(b *testing.B, h http.Handler, method, url, token string, body []byte) *httptest.ResponseRecorder {
+	var req *http.Request
+	if body != nil {
+		req = httptest.NewRequest(method, url, bytes.NewReader(body))
+	} else {
+		req = httptest.NewRequest(method, url, nil)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		b.Fatalf("%s %s: %d %s", method, url, rec.Code, rec.Body)
+	}
+	return rec
+}
+
+func BenchmarkBareGet(b *testing.B) {
+	h := bare.New()
+	serve(b, h, "POST", "/items", "", []byte(`{"name":"Acme","orgId":"o1"}`))
+	b.ReportAllocs()
+	for b.Loop() {
+		serve(b, h, "GET", "/items/1", "", nil)
+	}
+}
+
+func BenchmarkBareCreate(b *testing.B) {
+	h := bare.New()
+	body := []byte(`{"name":"Acme","orgId":"o1"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		serve(b, h, "POST", "/items", "", body)
+	}
+}
+
+// benchFake is a fake with a hub and two instances, and one workspace on the hub's instance.
+func benchFake(b *testing.B) (*fake.Server, string) {
+	b.Helper()
+	srv, err := fake.New(fake.WithInstances("eu", "us"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(srv.Close)
+	rec := serve(b, srv.Handler(), "POST", srv.URL()+"/org-workspaces", srv.AdminToken(), []byte(`{"orgId":"`+srv.OrgID()+`","name":"Acme"}`))
+	var ws struct{ ID string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &ws); err != nil {
+		b.Fatal(err)
+	}
+	return srv, ws.ID
+}
+
+// BenchmarkGet reads an org workspace.
+func BenchmarkGet(b *testing.B) {
+	srv, id := benchFake(b)
+	h, url, tok := srv.Handler(), srv.URL()+"/org-workspaces/"+id, srv.AdminToken()
+	b.ReportAllocs()
+	for b.Loop() {
+		serve(b, h, "GET", url, tok, nil)
+	}
+}
+
+// BenchmarkCreate creates org workspaces on the hub's own instance.
+func BenchmarkCreate(b *testing.B) {
+	srv, _ := benchFake(b)
+	h, url, tok := srv.Handler(), srv.URL()+"/org-workspaces", srv.AdminToken()
+	body := []byte(`{"orgId":"` + srv.OrgID() + `","name":"Acme"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		serve(b, h, "POST", url, tok, body)
+	}
+}
+
+// BenchmarkCreateTwoHops creates org workspaces on another instance: hub, then instance.
+func BenchmarkCreateTwoHops(b *testing.B) {
+	srv, _ := benchFake(b)
+	h, url, tok := srv.Handler(), srv.URL()+"/org-workspaces", srv.AdminToken()
+	body := []byte(`{"orgId":"` + srv.OrgID() + `","name":"Acme","membraneInstanceId":"eu"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		serve(b, h, "POST", url, tok, body)
+	}
+}
+
+// BenchmarkAccessToken mints workspace tokens.
+func BenchmarkAccessToken(b *testing.B) {
+	srv, id := benchFake(b)
+	h, url, tok := srv.Handler(), srv.URL()+"/org-workspaces/"+id+"/access-token", srv.AdminToken()
+	body := []byte(`{"tenantKey":"t1"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		serve(b, h, "POST", url, tok, body)
+	}
+}
+
+// BenchmarkScale reads, creates and lists with 0 to 100,000 workspaces stored, to show that
+// each costs the same whatever the store holds.
+func BenchmarkScale(b *testing.B) {
+	for _, n := range []int{0, 1000, 10000, 100000} {
+		srv, id := benchFake(b)
+		h, tok := srv.Handler(), srv.AdminToken()
+		body := []byte(`{"orgId":"` + srv.OrgID() + `","name":"Acme"}`)
+		for range n {
+			serve(b, h, "POST", srv.URL()+"/org-workspaces", tok, body)
+		}
+		b.Run(fmt.Sprintf("n=%d/get", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				serve(b, h, "GET", srv.URL()+"/org-workspaces/"+id, tok, nil)
+			}
+		})
+		b.Run(fmt.Sprintf("n=%d/create", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				serve(b, h, "POST", srv.URL()+"/org-workspaces", tok, body)
+			}
+		})
+		b.Run(fmt.Sprintf("n=%d/list", n), func(b *testing.B) {
+			b.ReportAllocs()
+			url := srv.URL() + "/org-workspaces?limit=100&cursor=" + fmt.Sprint(n/2)
+			for b.Loop() {
+				rec := serve(b, h, "GET", url, tok, nil)
+				if !strings.Contains(rec.Body.String(), `"items"`) {
+					b.Fatal("no items")
+				}
+			}
+		})
+	}
+}
