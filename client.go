@@ -156,7 +156,11 @@ func (c *config) setTokens(option string, ts TokenSource) error {
 }
 
 // WithHTTPClient makes the client send its requests through hc: its Transport, Timeout (per
-// attempt), Jar and redirect policy are used as they are. Retries are layered on top of it.
+// attempt), Jar and redirect policy (CheckRedirect) are used as they are. Retries are layered on
+// top of it, and so are two redirect rules: a redirect from https to http is refused
+// (ErrInsecureRedirect), and a redirected request that leaves the origin (scheme, host and port)
+// of the call loses its Authorization, Cookie and other credential headers. hc is not modified:
+// the client uses a copy of it.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {

@@ -138,6 +138,9 @@ type CustomerList struct {
 	Cursor string `json:"cursor,omitempty"`
 }
 
+// LogValue logs the page as Customer.LogValue logs each customer, credentials left out.
+func (l CustomerList) LogValue() slog.Value { return logPage(l.Items, l.Cursor) }
+
 // CustomersService calls the customer endpoints of the workspace API. It needs a workspace-level
 // token (no tenant, or isAdmin).
 type CustomersService struct {

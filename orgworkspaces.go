@@ -150,6 +150,9 @@ type OrgWorkspaceList struct {
 	Cursor string `json:"cursor,omitempty"`
 }
 
+// LogValue logs the page as OrgWorkspace.LogValue logs each workspace, secrets redacted.
+func (l OrgWorkspaceList) LogValue() slog.Value { return logPage(l.Items, l.Cursor) }
+
 // AccessTokenRequest is the body of OrgWorkspacesService.AccessToken. All fields are optional:
 // without a tenant the token is workspace-level.
 type AccessTokenRequest struct {

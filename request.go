@@ -31,7 +31,7 @@ type apiClient struct {
 func newAPIClient(cfg *config) *apiClient {
 	return &apiClient{
 		baseURL:    cfg.baseURL,
-		httpClient: cfg.httpClient,
+		httpClient: guardRedirects(cfg.httpClient),
 		tokens:     cfg.tokens,
 		userAgent:  cfg.userAgent,
 		logger:     cfg.logger,

@@ -318,7 +318,8 @@ func notSent(err error) bool {
 	return errors.As(err, &opErr) && opErr.Op == "dial"
 }
 
-// isPermanent reports connection errors that another attempt cannot fix.
+// isPermanent reports connection errors that another attempt cannot fix: a certificate the
+// client does not trust, a redirect to http that it refuses to follow, or a redirect loop.
 func isPermanent(err error) bool {
 	var (
 		unknownAuthority x509.UnknownAuthorityError
@@ -326,7 +327,8 @@ func isPermanent(err error) bool {
 		invalid          x509.CertificateInvalidError
 		verification     *tls.CertificateVerificationError
 	)
-	return errors.As(err, &unknownAuthority) || errors.As(err, &hostname) ||
+	return errors.Is(err, ErrInsecureRedirect) || errors.Is(err, errTooManyRedirects) ||
+		errors.As(err, &unknownAuthority) || errors.As(err, &hostname) ||
 		errors.As(err, &invalid) || errors.As(err, &verification)
 }
 

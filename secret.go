@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 )
 
@@ -14,6 +15,11 @@ const redacted = "[REDACTED]"
 // Secret is a workspace secret or another credential. JSON carries it as the plain string, so it
 // goes over the wire unchanged, but fmt (every verb) and slog print "[REDACTED]".
 // Call Reveal to get the value.
+//
+// The types of this package that hold a Secret or Credentials (OrgWorkspace, Customer, their
+// pages and the customer requests) log through their LogValue methods. A plain slice of them,
+// such as []*OrgWorkspace, has none: slog's JSON handler marshals it as JSON, secret included.
+// Log the page type, or the items one by one.
 type Secret string
 
 // Reveal returns the secret's value. Call it only where the value is needed, never to log it.
@@ -73,4 +79,21 @@ func formatPlain(f fmt.State, verb rune, v any, name string) {
 		out = strings.Replace(out, fmt.Sprintf("%T", v), name, 1)
 	}
 	_, _ = io.WriteString(f, out)
+}
+
+// logPage logs a page of items by their LogValue, and its cursor, so that a JSON handler does not
+// marshal the items (and the secrets that JSON carries).
+func logPage[T any, P interface {
+	*T
+	slog.LogValuer
+}](items []P, cursor string) slog.Value {
+	attrs := make([]slog.Attr, 0, len(items))
+	for i, it := range items {
+		v := slog.AnyValue(nil)
+		if it != nil {
+			v = it.LogValue()
+		}
+		attrs = append(attrs, slog.Attr{Key: strconv.Itoa(i), Value: v})
+	}
+	return slog.GroupValue(slog.Attr{Key: "items", Value: slog.GroupValue(attrs...)}, slog.String("cursor", cursor))
 }

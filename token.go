@@ -2,11 +2,8 @@ package membrane
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"maps"
-	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -140,99 +137,4 @@ func jwtExpiry(token string) time.Time {
 		return time.Time{}
 	}
 	return exp.Time
-}
-
-// DefaultTokenLifetime is the lifetime of a minted workspace token when WorkspaceClaims.ExpiresIn is 0.
-const DefaultTokenLifetime = time.Hour
-
-// WorkspaceClaims describes a workspace token to mint with MintWorkspaceToken.
-type WorkspaceClaims struct {
-	// TenantKey names the tenant (customer) the token acts as; empty for a workspace-level token.
-	// A tenant key the workspace does not know yet creates that tenant on first use.
-	TenantKey string
-	// Name and Fields describe the tenant when it is created on first use.
-	Name   string
-	Fields map[string]any
-	// IsAdmin gives a tenant token workspace-level rights.
-	IsAdmin bool
-	// ExpiresIn is the token's lifetime (default DefaultTokenLifetime).
-	ExpiresIn time.Duration
-	// Algorithm is the HMAC signing algorithm: "HS256" (default), "HS384" or "HS512".
-	Algorithm string
-	// Now is the clock for iat and exp (default time.Now).
-	Now func() time.Time
-}
-
-// MintWorkspaceToken signs a workspace token offline with the workspace key and secret. The
-// token carries the claims workspaceKey and iss (both the key), tenantKey and id (both the tenant
-// key, when given), name, fields, isAdmin (when true), iat and exp.
-func MintWorkspaceToken(key string, secret Secret, c WorkspaceClaims) (string, error) {
-	tok, _, err := mintWorkspaceToken(key, secret, c)
-	return tok, err
-}
-
-func mintWorkspaceToken(key string, secret Secret, c WorkspaceClaims) (string, time.Time, error) {
-	method, err := c.validate(key, secret)
-	if err != nil {
-		return "", time.Time{}, fmt.Errorf("membrane: MintWorkspaceToken: %w", err)
-	}
-	now := time.Now
-	if c.Now != nil {
-		now = c.Now
-	}
-	issued := now().Truncate(time.Second)
-	expiry := issued.Add(c.lifetime()).Truncate(time.Second)
-	claims := jwt.MapClaims{
-		"workspaceKey": key,
-		"iss":          key,
-		"iat":          issued.Unix(),
-		"exp":          expiry.Unix(),
-	}
-	if c.TenantKey != "" {
-		claims["tenantKey"] = c.TenantKey
-		claims["id"] = c.TenantKey
-	}
-	if c.Name != "" {
-		claims["name"] = c.Name
-	}
-	if c.Fields != nil {
-		claims["fields"] = maps.Clone(c.Fields)
-	}
-	if c.IsAdmin {
-		claims["isAdmin"] = true
-	}
-	signed, err := jwt.NewWithClaims(method, claims).SignedString([]byte(secret.Reveal()))
-	if err != nil {
-		return "", time.Time{}, fmt.Errorf("membrane: MintWorkspaceToken: sign: %w", err)
-	}
-	return signed, expiry, nil
-}
-
-// validate checks the inputs of a mint and returns the signing method.
-func (c WorkspaceClaims) validate(key string, secret Secret) (jwt.SigningMethod, error) {
-	if strings.TrimSpace(key) == "" {
-		return nil, errors.New("the workspace key is empty")
-	}
-	if secret == "" {
-		return nil, errors.New("the workspace secret is empty")
-	}
-	if c.ExpiresIn < 0 || (c.ExpiresIn > 0 && c.ExpiresIn < time.Second) {
-		return nil, fmt.Errorf("ExpiresIn is %s; it must be 0 (default) or at least 1s", c.ExpiresIn)
-	}
-	switch c.Algorithm {
-	case "", "HS256":
-		return jwt.SigningMethodHS256, nil
-	case "HS384":
-		return jwt.SigningMethodHS384, nil
-	case "HS512":
-		return jwt.SigningMethodHS512, nil
-	}
-	return nil, fmt.Errorf("algorithm %q is not supported; use HS256, HS384 or HS512", c.Algorithm)
-}
-
-func (c WorkspaceClaims) lifetime() time.Duration {
-	if c.ExpiresIn == 0 {
-		return DefaultTokenLifetime
-	}
-	return c.ExpiresIn
 }

@@ -19,9 +19,9 @@ type WorkspaceClient struct {
 }
 
 // NewWorkspaceClient returns a client for the workspace API. It needs exactly one of
-// WithWorkspaceCredentials (mint tokens offline from the workspace key and secret), WithToken (a
-// workspace JWT) or WithTokenSource. WithBaseURL should be the instance's apiBaseUri; the hub's URL
-// works too. It does no network I/O.
+// WithWorkspaceCredentials (mint tokens offline from the workspace key and secret, or with a
+// private key), WithToken (a workspace JWT) or WithTokenSource. WithBaseURL should be the
+// instance's apiBaseUri; the hub's URL works too. It does no network I/O.
 func NewWorkspaceClient(opts ...Option) (*WorkspaceClient, error) {
 	cfg, err := newConfig(opts)
 	if err != nil {
@@ -45,10 +45,16 @@ func (c *WorkspaceClient) BaseURL() string { return redactedURL(c.api.baseURL) }
 // expires. claims.Now, when set, is also the clock of that decision. NewClient refuses this option:
 // the Management API takes a platform token.
 //
-// After the workspace secret is rotated (OrgWorkspacesService.RotateSecret), every call answers
-// ErrNotAuthenticated, at once and without a retry: tokens minted with the old secret are refused,
-// and minting again with it cannot help. Build the client again with the new secret.
-// (OrgWorkspacesService.Client has no such limit: it asks the hub for a new token by itself.)
+// To sign with a private key instead of the secret, pass an empty secret and set claims.Signer
+// (and claims.KeyID, the name of the matching public key of the workspace): such a client does
+// not depend on the secret, so a rotation does not affect it, and it keeps working when the
+// workspace refuses secret-signed tokens (WorkspaceSettings.DisableSecretKeyAuth).
+//
+// After the workspace secret is rotated (OrgWorkspacesService.RotateSecret), every call of a
+// client that signs with the secret answers ErrNotAuthenticated, at once and without a retry:
+// tokens minted with the old secret are refused, and minting again with it cannot help. Build the
+// client again with the new secret. (OrgWorkspacesService.Client has no such limit: it asks the
+// hub for a new token by itself.)
 func WithWorkspaceCredentials(key string, secret Secret, claims WorkspaceClaims) Option {
 	claims.Fields = maps.Clone(claims.Fields) // later changes to the caller's map do not leak in
 	return func(c *config) error {

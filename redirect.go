@@ -1,0 +1,88 @@
+package membrane
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// ErrInsecureRedirect matches the error of a call that the server redirected from https to http:
+// the client refuses to follow, as the request would then travel in clear. It is not retried.
+var ErrInsecureRedirect = errors.New("membrane: refused to follow a redirect from https to http")
+
+// errTooManyRedirects ends a call whose redirects go on too long, when the caller's http.Client
+// has no CheckRedirect of its own. It is not retried.
+var errTooManyRedirects = fmt.Errorf("membrane: stopped after %d redirects", maxRedirects)
+
+// credentialHeaders are the request headers that carry credentials. They are removed from a
+// redirected request as soon as the redirect chain leaves the origin of the first request.
+var credentialHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "Cookie2"}
+
+// maxRedirects is the redirect limit when the caller's http.Client has no CheckRedirect, as in
+// net/http.
+const maxRedirects = 10
+
+// guardRedirects returns a shallow copy of hc whose CheckRedirect first applies hc's own policy
+// (or net/http's default: at most 10 redirects), then refuses a redirect from https to http and
+// removes the credential headers from a request that goes to another origin (scheme, host and
+// port) than the first request of the chain, or that follows a hop that did. hc itself is not
+// changed; the copy shares its Transport, Jar and Timeout.
+//
+// net/http already drops these headers on a redirect to another host, but it keeps them for a
+// subdomain, another port of the same host, or http on the same host.
+func guardRedirects(hc *http.Client) *http.Client {
+	own := hc.CheckRedirect
+	c := *hc
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if own != nil {
+			if err := own(req, via); err != nil {
+				return err
+			}
+		} else if len(via) >= maxRedirects {
+			return errTooManyRedirects
+		}
+		if len(via) == 0 {
+			return nil
+		}
+		if strings.EqualFold(req.URL.Scheme, "http") {
+			for _, prev := range via {
+				if strings.EqualFold(prev.URL.Scheme, "https") {
+					return fmt.Errorf("%w: %s", ErrInsecureRedirect, redactedURL(req.URL))
+				}
+			}
+		}
+		first := origin(via[0].URL)
+		leaves := origin(req.URL) != first
+		for _, prev := range via[1:] {
+			leaves = leaves || origin(prev.URL) != first
+		}
+		if leaves {
+			h := req.Header.Clone() // the header map may be shared with an earlier request
+			for _, name := range credentialHeaders {
+				h.Del(name)
+			}
+			req.Header = h
+		}
+		return nil
+	}
+	return &c
+}
+
+// origin returns the scheme, host and port of u, lower case, with the scheme's default port
+// when u names none.
+func origin(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		switch scheme {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
