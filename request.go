@@ -121,10 +121,12 @@ func (a *apiClient) do(ctx context.Context, c call, out any) error {
 		return r.transportError(err)
 	}
 	defer resp.Body.Close()
-	a.logger.LogAttrs(ctx, slog.LevelDebug, "membrane: request done",
-		slog.String("method", c.method), slog.String("url", safeURL),
-		slog.Int("status", resp.StatusCode), slog.Int("attempts", r.attempts),
-		slog.Duration("elapsed", time.Since(start)))
+	if a.logger.Enabled(ctx, slog.LevelDebug) {
+		a.logger.LogAttrs(ctx, slog.LevelDebug, "membrane: request done",
+			slog.String("method", c.method), slog.String("url", safeURL),
+			slog.Int("status", resp.StatusCode), slog.Int("attempts", r.attempts),
+			slog.Duration("elapsed", time.Since(start)))
+	}
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return newError(resp, c.method, safeURL, r.attempts)
@@ -154,7 +156,7 @@ func (a *apiClient) send(ctx context.Context, r *retrier, method string, u *url.
 	if key != "" {
 		req.Header.Set("Idempotency-Key", key)
 	}
-	if r.token, err = a.authorize(req.Request); err != nil {
+	if r.token, err = a.authorize(req.Request, false); err != nil {
 		if r.attempts > 0 {
 			err = fmt.Errorf("%s: %w", r.afterLast(), err)
 		}
@@ -166,9 +168,9 @@ func (a *apiClient) send(ctx context.Context, r *retrier, method string, u *url.
 }
 
 // authorize sets the Authorization header from the token source, using the request's context,
-// and returns the token. It replaces the header map rather than writing into it, as an earlier
-// attempt may still hold it.
-func (a *apiClient) authorize(req *http.Request) (string, error) {
+// and returns the token. Before a retry (fresh), it replaces the header map rather than writing
+// into it, as an earlier attempt may still hold it.
+func (a *apiClient) authorize(req *http.Request, fresh bool) (string, error) {
 	tok, err := a.tokens.Token(req.Context())
 	if err != nil {
 		return "", fmt.Errorf("get token: %w", err)
@@ -176,9 +178,10 @@ func (a *apiClient) authorize(req *http.Request) (string, error) {
 	if tok == "" {
 		return "", errors.New("get token: the token source returned an empty token")
 	}
-	h := req.Header.Clone()
-	h.Set("Authorization", "Bearer "+tok)
-	req.Header = h
+	if fresh {
+		req.Header = req.Header.Clone()
+	}
+	req.Header["Authorization"] = []string{"Bearer " + tok}
 	return tok, nil
 }
 

@@ -171,7 +171,7 @@ func (r *retrier) client(attempts int) *retryablehttp.Client {
 // prepareRetry authorizes the next attempt afresh, as a long wait may outlive a cached token. A
 // failure keeps the facts of the answer that caused the retry.
 func (r *retrier) prepareRetry(req *http.Request) error {
-	tok, err := r.api.authorize(req)
+	tok, err := r.api.authorize(req, true)
 	if err != nil {
 		return fmt.Errorf("%s: %w", r.afterLast(), err)
 	}
