@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -192,4 +193,40 @@ func BenchmarkScale(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkMemoryPerWorkspace reports the heap each stored workspace costs (hub and instance
+// together, with the idempotency record of the create that made it), as B/workspace.
+func BenchmarkMemoryPerWorkspace(b *testing.B) {
+	const n = 20000
+	for b.Loop() {
+		srv, err := fake.New()
+		if err != nil {
+			b.Fatal(err)
+		}
+		h, url, tok := srv.Handler(), srv.URL()+"/org-workspaces", srv.AdminToken()
+		body := []byte(`{"orgId":"` + srv.OrgID() + `","name":"Acme Workspace"}`)
+		before := heapInUse()
+		for i := range n {
+			req := httptest.NewRequest("POST", url, bytes.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+tok)
+			req.Header.Set("Idempotency-Key", fmt.Sprintf("bulk-run-%08d", i))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				b.Fatal(rec.Code, rec.Body)
+			}
+		}
+		srv.ResetJournal() // bounded, and no part of what a workspace costs
+		b.ReportMetric(float64(heapInUse()-before)/n, "B/workspace")
+		runtime.KeepAlive(srv)
+		srv.Close()
+	}
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }

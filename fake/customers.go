@@ -40,6 +40,9 @@ func (c *customer) index() *customer {
 
 // insertCustomer adds c to ws. Called with ws.mu held for writing.
 func (ws *workspace) insertCustomer(c *customer) {
+	if ws.customers == nil {
+		ws.customers, ws.byInternal = make(map[string]*custEntry), make(map[string]*custEntry)
+	}
 	ws.seq++
 	e := &custEntry{cur: c, seq: ws.seq}
 	ws.customers[c.ID] = e

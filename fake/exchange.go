@@ -82,12 +82,12 @@ func (x *exchange) run(h handlerFunc) {
 	}
 	if replay != nil {
 		x.w.Header().Set("Idempotent-Replayed", "true")
-		x.write(replay.status, replay.body)
+		x.write(x.encode(replay.value, replay.err))
 		return
 	}
 	v, aerr := h(x)
 	status, body := x.encode(v, aerr)
-	store.finish(claimed, status, body)
+	store.finish(claimed, status, v, aerr)
 	x.write(status, body)
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 )
 
 // hubInstanceID is the id of the instance the hub hosts itself.
@@ -18,39 +19,51 @@ type instanceRef struct {
 	engineToken string
 }
 
-// engine calls the engine API of an instance over HTTP and returns the answer's body. An
-// instance that cannot be reached or that fails is a 502 dependency_error.
-func (h *hub) engine(ctx context.Context, ref *instanceRef, method, path string, body any) ([]byte, *apiError) {
+// engineReply is an instance's answer to an engine call: its body, and the version of the
+// workspace it is about (from the versionHeader), when it is about one.
+type engineReply struct {
+	body    []byte
+	version uint64
+}
+
+// versionHeader carries the version of a workspace in an engine API answer, so that the hub
+// need not decode the body to learn it.
+const versionHeader = "Membrane-Workspace-Version"
+
+// engine calls the engine API of an instance over HTTP and returns its answer. An instance that
+// cannot be reached or that fails is a 502 dependency_error.
+func (h *hub) engine(ctx context.Context, ref *instanceRef, method, path string, body any) (engineReply, *apiError) {
 	if ref == nil {
-		return nil, errDependency("the instance hosting this workspace is not registered")
+		return engineReply{}, errDependency("the instance hosting this workspace is not registered")
 	}
 	var rd io.Reader = http.NoBody
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return nil, errInternal("could not encode the call to instance %q", ref.id)
+			return engineReply{}, errInternal("could not encode the call to instance %q", ref.id)
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, ref.url()+path, rd)
 	if err != nil {
-		return nil, errInternal("could not build the call to instance %q", ref.id)
+		return engineReply{}, errInternal("could not build the call to instance %q", ref.id)
 	}
 	req.Header.Set("Authorization", "Bearer "+ref.engineToken)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := h.s.transport.RoundTrip(req)
 	if err != nil {
-		return nil, errDependency("instance %q cannot be reached", ref.id)
+		return engineReply{}, errDependency("instance %q cannot be reached", ref.id)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes))
 	if err != nil {
-		return nil, errDependency("instance %q broke off its answer", ref.id)
+		return engineReply{}, errDependency("instance %q broke off its answer", ref.id)
 	}
 	if resp.StatusCode/100 != 2 {
 		e := errDependency("instance %q failed (%d): %s", ref.id, resp.StatusCode, errBody(b))
 		e.upstream = resp.StatusCode
-		return nil, e
+		return engineReply{}, e
 	}
-	return b, nil
+	v, _ := strconv.ParseUint(resp.Header.Get(versionHeader), 10, 64)
+	return engineReply{body: b, version: v}, nil
 }

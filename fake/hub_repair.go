@@ -2,7 +2,6 @@ package fake
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -27,14 +26,6 @@ type repairs struct {
 // version conflict means the hub's idea of the instance is stale.
 func outcomeUnknown(err *apiError) bool {
 	return err.upstream == 0 || err.upstream == http.StatusConflict
-}
-
-func engineVersion(b []byte) uint64 {
-	var v struct {
-		Version uint64 `json:"version"`
-	}
-	_ = json.Unmarshal(b, &v)
-	return v.Version
 }
 
 // afterFailedUpdate marks the workspace for repair when the update may have reached the
@@ -70,7 +61,7 @@ func (h *hub) repairIfDirty(ctx context.Context, o *org, e *wsEntry) *apiError {
 		return err
 	}
 	state := cur.cfg.engineFields()
-	state["secret"], state["archivedAt"], state["ifVersion"] = cur.secret, nil, engineVersion(b)
+	state["secret"], state["archivedAt"], state["ifVersion"] = cur.secret, nil, b.version
 	if cur.archivedAt != nil {
 		state["archivedAt"] = formatTime(*cur.archivedAt)
 	}
@@ -78,7 +69,7 @@ func (h *hub) repairIfDirty(ctx context.Context, o *org, e *wsEntry) *apiError {
 		return err
 	}
 	fixed := *cur
-	fixed.version = engineVersion(b)
+	fixed.version = b.version
 	o.mu.Lock()
 	e.cur = &fixed
 	o.mu.Unlock()

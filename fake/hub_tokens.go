@@ -85,7 +85,7 @@ func (h *hub) tenantKeyOf(x *exchange, ws *orgWorkspace, tenantID string) (strin
 	var c struct {
 		InternalID string `json:"internalId"`
 	}
-	if jerr := json.Unmarshal(b, &c); jerr != nil || c.InternalID == "" {
+	if jerr := json.Unmarshal(b.body, &c); jerr != nil || c.InternalID == "" {
 		return "", errDependency("instance answered with a broken customer")
 	}
 	return c.InternalID, nil

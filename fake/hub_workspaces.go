@@ -30,6 +30,16 @@ type listJSON[T any] struct {
 	Cursor string `json:"cursor,omitempty"`
 }
 
+// renderLater is an answer that renders an org workspace version when it is encoded: small to
+// keep, as the idempotency record of a create keeps it, and the same bytes every time.
+type renderLater struct {
+	h  *hub
+	ws *orgWorkspace
+}
+
+// MarshalJSON renders the version.
+func (r renderLater) MarshalJSON() ([]byte, error) { return json.Marshal(r.h.render(r.ws)) }
+
 func (h *hub) render(w *orgWorkspace) orgWorkspaceJSON {
 	out := orgWorkspaceJSON{
 		ID: w.id, Name: w.name, OrgID: w.orgID, Key: w.key, Secret: w.secret,
@@ -145,24 +155,35 @@ func (h *hub) createWorkspace(x *exchange, m *member) (any, *apiError) {
 	if err := h.place(x.r.Context(), o, ws, ref, nil); err != nil {
 		return nil, err
 	}
-	return h.render(ws), nil
+	return renderLater{h, ws}, nil
+}
+
+// engineCreate is the body of an engine create with no configuration.
+type engineCreate struct {
+	Key    string `json:"workspaceKey"`
+	Secret string `json:"workspaceSecret"`
+	Name   string `json:"name"`
 }
 
 // place creates ws on the instance ref, with the instance-level fields of config, and records it
 // in org o once the instance accepted it.
 func (h *hub) place(ctx context.Context, o *org, ws *orgWorkspace, ref *instanceRef, config map[string]json.RawMessage) *apiError {
-	engineBody := make(map[string]any, len(config)+3)
-	for k, v := range config {
-		engineBody[k] = v
+	var engineBody any = engineCreate{Key: ws.key, Secret: ws.secret, Name: ws.name}
+	if len(config) > 0 { // a seeded workspace comes with its configuration
+		m := make(map[string]any, len(config)+3)
+		for k, v := range config {
+			m[k] = v
+		}
+		m["workspaceKey"], m["workspaceSecret"], m["name"] = ws.key, ws.secret, ws.name
+		engineBody = m
 	}
-	engineBody["workspaceKey"], engineBody["workspaceSecret"], engineBody["name"] = ws.key, ws.secret, ws.name
 	h.removeOrphans(ctx, ref)
 	b, err := h.engine(ctx, ref, http.MethodPost, "/workspaces", engineBody)
 	if err != nil {
 		h.afterFailedCreate(ctx, ref, ws.key, err)
 		return err
 	}
-	ws.version = engineVersion(b)
+	ws.version = b.version
 	o.mu.Lock()
 	o.seq++
 	e := &wsEntry{cur: ws, seq: o.seq, gate: make(chan struct{}, 1)}
@@ -258,7 +279,7 @@ func (h *hub) change(ctx context.Context, o *org, e *wsEntry,
 			h.afterFailedUpdate(ctx, o, e, err)
 			return nil, err
 		}
-		next.version = engineVersion(b)
+		next.version = b.version
 	}
 	o.mu.Lock()
 	e.cur = next

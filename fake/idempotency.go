@@ -24,15 +24,19 @@ type idempotency struct {
 
 type idemKey struct{ caller, key string }
 
+// idemEntry is a claimed key: in flight until finish, then the answer to replay. The answer is
+// kept as the handler's value (an immutable version of the thing it made, which the store holds
+// anyway) rather than its bytes, and encoded again on a replay: the same value makes the same
+// bytes.
 type idemEntry struct {
 	key         idemKey
 	fingerprint [32]byte
-	done        chan struct{}
+	done        chan struct{} // closed and dropped by finish; guarded by mu
 	// Set before done is closed.
-	kept   bool
-	status int
-	body   []byte
-	at     time.Time
+	kept  bool
+	value any
+	err   *apiError
+	at    time.Time
 }
 
 func newIdempotency(now func() time.Time) *idempotency {
@@ -66,16 +70,22 @@ func (s *idempotency) begin(ctx context.Context, caller, key string, fp [32]byte
 			s.mu.Unlock()
 			return nil, e, nil
 		}
+		done := e.done
 		s.mu.Unlock()
 		if e.fingerprint != fp {
 			return nil, nil, errBadRequest("Idempotency-Key %q was already used with a different request", key)
 		}
-		select {
-		case <-e.done:
-		case <-ctx.Done():
-			return nil, nil, errConflictInFlight(key)
+		if done != nil {
+			select {
+			case <-done:
+			case <-ctx.Done():
+				return nil, nil, errConflictInFlight(key)
+			}
 		}
-		if e.kept {
+		s.mu.Lock()
+		kept := e.kept
+		s.mu.Unlock()
+		if kept {
 			return e, nil, nil
 		}
 		// The first attempt did nothing; claim the key again.
@@ -83,18 +93,19 @@ func (s *idempotency) begin(ctx context.Context, caller, key string, fp [32]byte
 }
 
 // finish records the answer of a claimed entry and wakes any repeat waiting on it.
-func (s *idempotency) finish(e *idemEntry, status int, body []byte) {
+func (s *idempotency) finish(e *idemEntry, status int, value any, err *apiError) {
 	s.mu.Lock()
 	if status == 429 || status >= 500 {
 		if s.entries[e.key] == e {
 			delete(s.entries, e.key)
 		}
 	} else {
-		e.kept, e.status, e.body, e.at = true, status, body, s.now()
+		e.kept, e.value, e.err, e.at = true, value, err, s.now()
 		s.fifo = append(s.fifo, e)
 	}
-	s.mu.Unlock()
 	close(e.done)
+	e.done = nil
+	s.mu.Unlock()
 }
 
 // expire drops answers older than the TTL. Called with mu held.

@@ -3,6 +3,7 @@ package fake
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -13,6 +14,13 @@ type engineWorkspaceJSON struct {
 	CreatedAt  string `json:"createdAt"`
 	ArchivedAt string `json:"archivedAt,omitempty"`
 	wsConfig
+}
+
+// answer sets the version header of an engine answer about ws and returns ws as the engine API
+// shows it. Called with ws.mu held.
+func (ws *workspace) answer(x *exchange) engineWorkspaceJSON {
+	x.w.Header()[versionHeader] = []string{strconv.FormatUint(ws.version, 10)}
+	return ws.engineJSON()
 }
 
 func (ws *workspace) engineJSON() engineWorkspaceJSON {
@@ -69,7 +77,6 @@ func (in *instance) engineCreate(x *exchange) (any, *apiError) {
 	}
 	ws := &workspace{
 		key: key, createdAt: in.s.now(), version: 1, secret: []byte(secret), cfg: cfg, keys: parsePublicKeys(cfg.PublicKeys),
-		customers: make(map[string]*custEntry), byInternal: make(map[string]*custEntry),
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -77,7 +84,7 @@ func (in *instance) engineCreate(x *exchange) (any, *apiError) {
 		return nil, errAlreadyExists("workspaceKey", "workspace %q already exists on instance %q", key, in.id)
 	}
 	in.workspaces[key] = ws
-	return ws.engineJSON(), nil
+	return ws.answer(x), nil
 }
 
 // engineList answers GET /workspaces: the key and version of every workspace the instance
@@ -99,14 +106,14 @@ func (in *instance) engineList() listJSON[map[string]any] {
 	return out
 }
 
-func (in *instance) engineGet(key string) (any, *apiError) {
+func (in *instance) engineGet(x *exchange, key string) (any, *apiError) {
 	ws := in.workspace(key)
 	if ws == nil {
 		return nil, errNotFound("workspace %q not found on instance %q", key, in.id)
 	}
 	ws.mu.RLock()
 	defer ws.mu.RUnlock()
-	return ws.engineJSON(), nil
+	return ws.answer(x), nil
 }
 
 // engineDelete removes a workspace: the hub undoes with it a create whose answer it lost.
@@ -181,5 +188,5 @@ func (in *instance) enginePatch(x *exchange, key string) (any, *apiError) {
 	if f.has("archivedAt") {
 		ws.archivedAt = archivedAt
 	}
-	return ws.engineJSON(), nil
+	return ws.answer(x), nil
 }

@@ -105,7 +105,7 @@ var (
 			in.serveEngine(w, r, in.engineCreate)
 		}),
 		newRoute(apiEngine, "GET", "/workspaces/{key}", func(in *instance, w http.ResponseWriter, r *http.Request, p params) {
-			in.serveEngine(w, r, func(*exchange) (any, *apiError) { return in.engineGet(p[0]) })
+			in.serveEngine(w, r, func(x *exchange) (any, *apiError) { return in.engineGet(x, p[0]) })
 		}),
 		newRoute(apiEngine, "PATCH", "/workspaces/{key}", func(in *instance, w http.ResponseWriter, r *http.Request, p params) {
 			in.serveEngine(w, r, func(x *exchange) (any, *apiError) { return in.enginePatch(x, p[0]) })
