@@ -37,7 +37,7 @@ func (x *exchange) readBody() *apiError {
 	if x.r.ContentLength > maxBodyBytes {
 		return errTooLarge(maxBodyBytes)
 	}
-	b, err := io.ReadAll(io.LimitReader(x.r.Body, maxBodyBytes+1))
+	b, err := readAtMost(x.r.Body, x.r.ContentLength, maxBodyBytes+1)
 	if err != nil {
 		return errBadRequest("could not read the request body")
 	}
@@ -146,4 +146,23 @@ func errBody(b []byte) string {
 		return e.Message
 	}
 	return strings.TrimSpace(string(b[:min(len(b), 200)]))
+}
+
+// readAtMost reads r to its end, or to limit bytes. A known length (n ≥ 0) sizes the buffer at
+// once instead of growing it.
+func readAtMost(r io.Reader, n, limit int64) ([]byte, error) {
+	if n < 0 || n >= limit {
+		return io.ReadAll(io.LimitReader(r, limit))
+	}
+	b := make([]byte, n, n+1)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, err
+	}
+	// A body longer than it said is read on, up to the limit.
+	var one [1]byte
+	if m, _ := r.Read(one[:]); m > 0 {
+		rest, err := io.ReadAll(io.LimitReader(r, limit-n-1))
+		return append(append(b, one[0]), rest...), err
+	}
+	return b, nil
 }

@@ -55,7 +55,7 @@ func (h *hub) engine(ctx context.Context, ref *instanceRef, method, path string,
 		return engineReply{}, errDependency("instance %q cannot be reached", ref.id)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes))
+	b, err := readAtMost(resp.Body, resp.ContentLength, maxBodyBytes)
 	if err != nil {
 		return engineReply{}, errDependency("instance %q broke off its answer", ref.id)
 	}
