@@ -60,10 +60,10 @@ func (h *hub) orgOf(r *http.Request) string {
 	}
 	if len(segs) > 1 {
 		h.mu.RLock()
-		o := h.byWS[segs[1]]
+		e := h.byWS[segs[1]]
 		h.mu.RUnlock()
-		if o != nil {
-			return o.id
+		if e != nil {
+			return e.org.id
 		}
 		return ""
 	}

@@ -103,7 +103,13 @@ func (x *exchange) fail(err *apiError) {
 
 func (x *exchange) encode(v any, aerr *apiError) (int, []byte) {
 	if aerr == nil {
-		b, err := json.Marshal(v)
+		var b []byte
+		var err error
+		if a, ok := v.(jsonAppender); ok {
+			b, err = a.appendJSON(x.s.buffer())
+		} else {
+			b, err = json.Marshal(v)
+		}
 		if err == nil {
 			return http.StatusOK, b
 		}
@@ -116,12 +122,29 @@ func (x *exchange) encode(v any, aerr *apiError) (int, []byte) {
 	return aerr.status, b
 }
 
+// buffer returns an empty buffer to write an answer into; write gives it back.
+func (s *Server) buffer() []byte {
+	if b, ok := s.bufs.Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, 2048)
+}
+
+// recycle keeps an answer's buffer for the next one, unless it grew large.
+func (s *Server) recycle(b []byte) {
+	if cap(b) <= 256<<10 {
+		b = b[:0]
+		s.bufs.Put(&b)
+	}
+}
+
 func (x *exchange) write(status int, body []byte) {
 	h := x.w.Header()
 	h["Content-Type"] = []string{"application/json; charset=utf-8"}
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	x.w.WriteHeader(status)
-	_, _ = x.w.Write(body)
+	_, _ = x.w.Write(body) // copied: the in-process recorder and net/http both buffer it
+	x.s.recycle(body)
 	if l := x.s.cfg.logger; l != nil && l.Enabled(x.r.Context(), slog.LevelDebug) {
 		l.LogAttrs(x.r.Context(), slog.LevelDebug, "request",
 			slog.String("method", x.r.Method), slog.String("path", x.r.URL.Path),

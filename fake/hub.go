@@ -47,7 +47,7 @@ type hub struct {
 	mu        sync.RWMutex
 	orgs      map[string]*org         // by id
 	members   map[[32]byte]*member    // by the SHA-256 of their platform token
-	byWS      map[string]*org         // org workspace id to its org
+	byWS      map[string]*wsEntry     // org workspaces by id
 	keyHost   map[string]string       // workspace key to the id of the instance hosting it
 	instances map[string]*instanceRef // by id
 	instOrder []string                // ids, in the order they were registered (the hub's own first)
@@ -72,15 +72,15 @@ type org struct {
 	id, key, name string
 	createdAt     time.Time
 
-	mu         sync.RWMutex
-	workspaces map[string]*wsEntry // by id
-	order      []*wsEntry          // by creation
-	seq        uint64
+	mu    sync.RWMutex
+	order []*wsEntry // by creation
+	seq   uint64
 }
 
 // wsEntry is an org workspace's place in its org: the current version (read and replaced under
 // the org's lock) and the gate that lets one change at a time reach its instance.
 type wsEntry struct {
+	org  *org
 	cur  *orgWorkspace
 	seq  uint64
 	gate chan struct{}
@@ -107,7 +107,7 @@ func newHub(s *Server) *hub {
 		idem:      newIdempotency(s.cfg.now),
 		orgs:      make(map[string]*org),
 		members:   make(map[[32]byte]*member),
-		byWS:      make(map[string]*org),
+		byWS:      make(map[string]*wsEntry),
 		keyHost:   make(map[string]string),
 		instances: make(map[string]*instanceRef),
 	}
@@ -115,8 +115,7 @@ func newHub(s *Server) *hub {
 
 func (h *hub) addOrg(id, name string) *org {
 	now := h.s.now()
-	o := &org{id: id, key: strings.ToLower(strings.ReplaceAll(name, " ", "-")), name: name, createdAt: now,
-		workspaces: make(map[string]*wsEntry)}
+	o := &org{id: id, key: strings.ToLower(strings.ReplaceAll(name, " ", "-")), name: name, createdAt: now}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if existing := h.orgs[id]; existing != nil {
@@ -177,11 +176,12 @@ func (h *hub) orgFor(m *member, orgID string, p permission) (*org, *apiError) {
 // workspaceFor finds an org workspace by id for the member, with the same rules as orgFor.
 func (h *hub) workspaceFor(m *member, id string, p permission) (*org, *wsEntry, *apiError) {
 	h.mu.RLock()
-	o := h.byWS[id]
+	e := h.byWS[id]
 	h.mu.RUnlock()
-	if o == nil {
+	if e == nil {
 		return nil, nil, errNotFound("org workspace %q not found", id)
 	}
+	o := e.org
 	role, ok := m.roles[o.id]
 	if !ok {
 		return nil, nil, errNotFound("org workspace %q not found", id)
@@ -189,9 +189,6 @@ func (h *hub) workspaceFor(m *member, id string, p permission) (*org, *wsEntry, 
 	if !role.can(p) {
 		return nil, nil, errAccessDenied("role " + string(role) + " may not do this in org " + o.id)
 	}
-	o.mu.RLock()
-	e := o.workspaces[id]
-	o.mu.RUnlock()
 	return o, e, nil
 }
 

@@ -38,7 +38,7 @@ type renderLater struct {
 }
 
 // MarshalJSON renders the version.
-func (r renderLater) MarshalJSON() ([]byte, error) { return json.Marshal(r.h.render(r.ws)) }
+func (r renderLater) MarshalJSON() ([]byte, error) { return r.appendJSON(nil) }
 
 func (h *hub) render(w *orgWorkspace) orgWorkspaceJSON {
 	out := orgWorkspaceJSON{
@@ -49,10 +49,16 @@ func (h *hub) render(w *orgWorkspace) orgWorkspaceJSON {
 	if w.archivedAt != nil {
 		out.ArchivedAt = formatTime(*w.archivedAt)
 	}
-	if ref := h.instance(w.instanceID); ref != nil {
-		out.APIBaseURI = ref.url()
-	}
+	out.APIBaseURI = h.baseURIOf(w)
 	return out
+}
+
+// baseURIOf is the apiBaseUri of a workspace: its instance's base URL.
+func (h *hub) baseURIOf(w *orgWorkspace) string {
+	if ref := h.instance(w.instanceID); ref != nil {
+		return ref.url()
+	}
+	return ""
 }
 
 // instance finds a registered instance; "" is the hub's own.
@@ -97,10 +103,7 @@ func (h *hub) listWorkspaces(x *exchange, m *member) (any, *apiError) {
 		versions[i] = e.cur
 	}
 	o.mu.RUnlock()
-	out := listJSON[orgWorkspaceJSON]{Items: make([]orgWorkspaceJSON, len(versions)), Cursor: cursor}
-	for i, v := range versions {
-		out.Items[i] = h.render(v)
-	}
+	out := &workspacePage{h: h, items: versions, cursor: cursor}
 	return out, nil
 }
 
@@ -186,12 +189,11 @@ func (h *hub) place(ctx context.Context, o *org, ws *orgWorkspace, ref *instance
 	ws.version = b.version
 	o.mu.Lock()
 	o.seq++
-	e := &wsEntry{cur: ws, seq: o.seq, gate: make(chan struct{}, 1)}
-	o.workspaces[ws.id] = e
+	e := &wsEntry{org: o, cur: ws, seq: o.seq, gate: make(chan struct{}, 1)}
 	o.order = append(o.order, e)
 	o.mu.Unlock()
 	h.mu.Lock()
-	h.byWS[ws.id] = o
+	h.byWS[ws.id] = e
 	h.keyHost[ws.key] = ref.id
 	h.mu.Unlock()
 	return nil
@@ -216,7 +218,7 @@ func readLogo(f *form, old string) string {
 
 // getWorkspace answers GET /org-workspaces/{id}.
 func (h *hub) getWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError) {
-	return h.render(current(o, e)), nil
+	return renderLater{h, current(o, e)}, nil
 }
 
 // enter takes the workspace's gate, which lets one change at a time reach its instance, or
@@ -322,7 +324,7 @@ func (h *hub) patchWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	return h.render(next), nil
+	return renderLater{h, next}, nil
 }
 
 // archiveWorkspace answers DELETE /org-workspaces/{id}; archiving an archived workspace changes
@@ -340,7 +342,7 @@ func (h *hub) archiveWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError)
 	if err != nil {
 		return nil, err
 	}
-	return h.render(next), nil
+	return renderLater{h, next}, nil
 }
 
 // restoreWorkspace answers POST /org-workspaces/{id}/restore; restoring a workspace that is not
@@ -357,7 +359,7 @@ func (h *hub) restoreWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError)
 	if err != nil {
 		return nil, err
 	}
-	return h.render(next), nil
+	return renderLater{h, next}, nil
 }
 
 // rotateSecret answers POST /org-workspaces/{id}/rotate-secret: tokens signed with the old secret
@@ -405,8 +407,11 @@ func (h *hub) listInstances(x *exchange, m *member) (any, *apiError) {
 	return out, nil
 }
 
-// formatTime writes t as RFC 3339 in UTC with milliseconds, as the API does.
-func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
+// timeLayout is RFC 3339 in UTC with milliseconds, as the API writes times.
+const timeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// formatTime writes t in timeLayout.
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
 func errUnavailable(msg string) *apiError {
 	return &apiError{status: http.StatusServiceUnavailable, Type: typeInternal, Message: msg}

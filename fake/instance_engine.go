@@ -23,6 +23,19 @@ func (ws *workspace) answer(x *exchange) engineWorkspaceJSON {
 	return ws.engineJSON()
 }
 
+// brief sets the version header and answers a create or update with the workspace's key and
+// version only: the hub, which made the change, knows the rest. Called with ws.mu held.
+func (ws *workspace) brief(x *exchange) engineBrief {
+	x.w.Header()[versionHeader] = []string{strconv.FormatUint(ws.version, 10)}
+	return engineBrief{Key: ws.key, Version: ws.version}
+}
+
+// engineBrief is the answer to an engine create or update.
+type engineBrief struct {
+	Key     string `json:"key"`
+	Version uint64 `json:"version"`
+}
+
 func (ws *workspace) engineJSON() engineWorkspaceJSON {
 	out := engineWorkspaceJSON{Key: ws.key, Version: ws.version, CreatedAt: formatTime(ws.createdAt), wsConfig: ws.cfg}
 	if ws.archivedAt != nil {
@@ -84,12 +97,12 @@ func (in *instance) engineCreate(x *exchange) (any, *apiError) {
 		return nil, errAlreadyExists("workspaceKey", "workspace %q already exists on instance %q", key, in.id)
 	}
 	in.workspaces[key] = ws
-	return ws.answer(x), nil
+	return ws.brief(x), nil
 }
 
 // engineList answers GET /workspaces: the key and version of every workspace the instance
 // hosts, sorted by key, so that a hub (or a test) can check what lives here.
-func (in *instance) engineList() listJSON[map[string]any] {
+func (in *instance) engineList() listJSON[engineBrief] {
 	in.mu.RLock()
 	keys := sortedKeys(in.workspaces)
 	list := make([]*workspace, len(keys))
@@ -97,10 +110,10 @@ func (in *instance) engineList() listJSON[map[string]any] {
 		list[i] = in.workspaces[k]
 	}
 	in.mu.RUnlock()
-	out := listJSON[map[string]any]{Items: make([]map[string]any, len(list))}
+	out := listJSON[engineBrief]{Items: make([]engineBrief, len(list))}
 	for i, ws := range list {
 		ws.mu.RLock()
-		out.Items[i] = map[string]any{"key": ws.key, "version": ws.version}
+		out.Items[i] = engineBrief{Key: ws.key, Version: ws.version}
 		ws.mu.RUnlock()
 	}
 	return out
@@ -188,5 +201,5 @@ func (in *instance) enginePatch(x *exchange, key string) (any, *apiError) {
 	if f.has("archivedAt") {
 		ws.archivedAt = archivedAt
 	}
-	return ws.answer(x), nil
+	return ws.brief(x), nil
 }

@@ -40,6 +40,7 @@ type Server struct {
 
 	faults  *Faults
 	journal *journal
+	bufs    sync.Pool // answer buffers
 
 	hubInstance *Instance            // the instance the hub hosts, "hub"
 	instances   map[string]*Instance // the instances of this process by id, the hub's own included

@@ -1,0 +1,83 @@
+package fake
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+)
+
+// The hand-written encoder writes what encoding/json writes, byte for byte.
+func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
+	uri := "https://jwks.example/<keys>?a=1&b=2"
+	ts := time.Date(2026, 1, 2, 3, 4, 5, 6000000, time.UTC)
+	tricky := []string{"", "plain", `quote " and \ backslash`, "tab\tnew\nline\r\b\f\x00\x1f", "<script>&amp;",
+		"snow ☃ and 😀", "bad \xff utf8 \xc3", "line\u2028para\u2029", "\x7f del"}
+	cases := []orgWorkspace{
+		{id: "a", name: "Acme", cfg: newConfig()},
+		{id: "b", archivedAt: &ts, instanceID: "eu", logoURI: "https://x.example/l.png", cfg: wsConfig{}},
+		{id: "c", cfg: wsConfig{
+			Settings:              map[string]bool{"enableApiLogs": true, "disableSecretKeyAuth": false},
+			PublicKeys:            []publicKey{{Name: "k<1>", PublicKey: "-----BEGIN PUBLIC KEY-----\nAAA\n-----END PUBLIC KEY-----\n"}},
+			WebhookURI:            "https://hooks.example/a?b=<c>",
+			EnabledWebhookEvents:  []string{"a", "b&c"},
+			JWKSURI:               &uri,
+			Type:                  workspaceTypeDevelopment,
+			IsReadOnly:            true,
+			Limits:                map[string]limit{"x": {Unit: "per-<min>"}},
+			UserFieldsSchema:      json.RawMessage(`{"a":"<b>"}`),
+			AlertDeliverySettings: json.RawMessage(`[1,2]`),
+		}},
+	}
+	for _, s := range tricky {
+		cases = append(cases, orgWorkspace{id: s, name: s, key: s, secret: s, instanceID: s, logoURI: s,
+			cfg: wsConfig{Settings: map[string]bool{s: true}, EnabledWebhookEvents: []string{s}, WebhookURI: s, Type: s}})
+	}
+	base := "http://hub/<api>"
+	h := &hub{instances: map[string]*instanceRef{hubInstanceID: {id: hubInstanceID, url: func() string { return base }}}}
+	page := workspacePage{h: h, cursor: "42"}
+	var rendered []orgWorkspaceJSON
+	for _, ws := range cases {
+		ws.createdAt, ws.updatedAt = ts, ts.Add(time.Hour)
+		ws.instanceID = "" // all on the hub's own instance, so that they share its URL
+		w := h.render(&ws)
+		want, err := json.Marshal(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, got := range map[string][]byte{
+			"appendJSON":      must(w.appendJSON(nil)),
+			"appendWorkspace": must(h.appendWorkspace(nil, &ws, base)),
+		} {
+			if string(got) != string(want) {
+				t.Errorf("%s:\n got %s\nwant %s", name, got, want)
+			}
+		}
+		page.items = append(page.items, &ws)
+		rendered = append(rendered, w)
+	}
+	want, _ := json.Marshal(listJSON[orgWorkspaceJSON]{Items: rendered, Cursor: "42"})
+	got, _ := page.appendJSON(nil)
+	if string(got) != string(want) {
+		t.Errorf("a page differs:\n got %s\nwant %s", got, want)
+	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"", "a", "<>&", "\xff", "\u2028", "\x00\x1f\x7f", "😀"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, _ := json.Marshal(s)
+		if got := appendJSONString(nil, s); string(got) != string(want) {
+			t.Fatalf("%q: got %s, want %s", s, got, want)
+		}
+	})
+}
