@@ -128,6 +128,7 @@ type settings struct {
 	settle    time.Duration
 	scenarios []string
 	json      bool
+	fresh     bool
 }
 
 func parseSettings(args []string, stderr io.Writer) (settings, error) {
@@ -142,6 +143,7 @@ func parseSettings(args []string, stderr io.Writer) (settings, error) {
 	fs.DurationVar(&st.settle, "settle", 500*time.Millisecond, "wait after start before reading the idle RSS")
 	list := fs.String("scenarios", "all", "comma-separated scenarios, or all: "+strings.Join(scenarioNames(), ", "))
 	fs.BoolVar(&st.json, "json", false, "print one JSON document instead of the tables")
+	fs.BoolVar(&st.fresh, "fresh", true, "start fresh servers for each scenario, so that none runs on what an earlier one stored")
 	if err := fs.Parse(args); err != nil {
 		return st, err
 	}
@@ -525,17 +527,48 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		DisableCompression:  true,
 	}}
 	defer client.CloseIdleConnections()
-	t := &targets{bareURL: running[0].url}
-	if err := json.Unmarshal(running[1].line, &t.fake); err != nil {
+	t := &targets{}
+	// prepare points the targets at the running servers and seeds them.
+	prepare := func() error {
+		t.bareURL = running[0].url
+		if err := json.Unmarshal(running[1].line, &t.fake); err != nil {
+			return err
+		}
+		return seed(ctx, client, t)
+	}
+	if err := prepare(); err != nil {
 		return err
 	}
-	if err := seed(ctx, client, t); err != nil {
-		return err
+	peakRSS := make([]int64, len(servers))
+	notePeak := func() error {
+		for j := range servers {
+			kib, err := rssKiB(running[j].cmd.Process.Pid)
+			if err != nil {
+				return err
+			}
+			peakRSS[j] = max(peakRSS[j], kib)
+		}
+		return nil
 	}
 
-	pids := map[string]int{"bare": running[0].cmd.Process.Pid, "fake": running[1].cmd.Process.Pid}
 	byName := map[string]*scenarioResult{}
-	for _, name := range st.scenarios {
+	for i, name := range st.scenarios {
+		if st.fresh && i > 0 {
+			if err := notePeak(); err != nil {
+				return err
+			}
+			client.CloseIdleConnections()
+			for j, s := range servers {
+				cs.stop(running[j])
+				if running[j], err = cs.spawn(ctx, s.name, s.bin, s.args, s.urlField); err != nil {
+					return err
+				}
+			}
+			if err := prepare(); err != nil {
+				return err
+			}
+		}
+		pids := map[string]int{"bare": running[0].cmd.Process.Pid, "fake": running[1].cmd.Process.Pid}
 		sc := scenarios[slices.IndexFunc(scenarios, func(s scenario) bool { return s.name == name })]
 		fmt.Fprintf(stderr, "%-18s", sc.name)
 		res, err := load(ctx, client, t, sc, pids[sc.server], st)
@@ -552,10 +585,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			r.RateRatio, r.CPURatio = r.PerSecond/b.PerSecond, r.CPUMicros/b.CPUMicros
 		}
 	}
+	if err := notePeak(); err != nil {
+		return err
+	}
 	for j := range servers {
-		if rep.Servers[j].RSSAfterLoadKiB, err = rssKiB(running[j].cmd.Process.Pid); err != nil {
-			return err
-		}
+		rep.Servers[j].RSSAfterLoadKiB = peakRSS[j]
 	}
 
 	if st.json {
