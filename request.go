@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/go-querystring/query"
@@ -26,6 +29,20 @@ type apiClient struct {
 	logger     *slog.Logger
 	policy     RetryPolicy
 	jitter     *jitter
+	retriers   *sync.Pool // of *retrier, each with its go-retryablehttp client, for reuse
+
+	// Made once: the base URL as a string, the header values every request sends (never
+	// changed in place: each slice is full, so an append would copy it), and the Authorization
+	// value of the latest token.
+	base       string
+	fixed      http.Header
+	authHeader atomic.Pointer[authValue]
+}
+
+// authValue is an Authorization header value and the token it carries.
+type authValue struct {
+	token string
+	value []string
 }
 
 func newAPIClient(cfg *config) *apiClient {
@@ -37,15 +54,24 @@ func newAPIClient(cfg *config) *apiClient {
 		logger:     cfg.logger,
 		policy:     cfg.policy,
 		jitter:     newJitter(),
+		retriers:   &sync.Pool{},
+		base:       cfg.baseURL.String(),
+		fixed: http.Header{
+			"Accept":               {"application/json"},
+			"User-Agent":           {cfg.userAgent},
+			"Membrane-Api-Version": {APIVersion},
+		},
 	}
 }
 
 // derive returns plumbing aimed at another base URL with other credentials, sharing
 // everything else (HTTP client, logger, retry policy, user agent, jitter source).
 func (a *apiClient) derive(base *url.URL, tokens TokenSource) *apiClient {
-	d := *a
-	d.baseURL, d.tokens = base, tokens
-	return &d
+	return &apiClient{
+		baseURL: base, httpClient: a.httpClient, tokens: tokens, userAgent: a.userAgent,
+		logger: a.logger, policy: a.policy, jitter: a.jitter, retriers: &sync.Pool{},
+		base: base.String(), fixed: a.fixed,
+	}
 }
 
 // call describes one logical API call.
@@ -92,12 +118,8 @@ func (a *apiClient) do(ctx context.Context, c call, out any) error {
 	if c.method == http.MethodPost && key == "" {
 		key = newIdempotencyKey()
 	}
-	r := &retrier{
-		api:      a,
-		method:   c.method,
-		url:      safeURL,
-		retryAll: isIdempotent(c.method) || key != "",
-	}
+	r := a.newRetrier(c.method, safeURL, isIdempotent(c.method) || key != "")
+	defer a.retriers.Put(r)
 	renew, _ := a.tokens.(renewable)
 	start := time.Now()
 	r.start = start
@@ -134,10 +156,31 @@ func (a *apiClient) do(ctx context.Context, c call, out any) error {
 	if out == nil {
 		return nil
 	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+	raw, err := readBody(resp)
+	if err == nil {
+		err = json.Unmarshal(raw, out)
+	}
+	if err != nil {
 		return fmt.Errorf("membrane: %s %s: decode %d answer: %w", c.method, safeURL, resp.StatusCode, err)
 	}
 	return nil
+}
+
+// maxAnswer bounds the size of an answer the client reads.
+const maxAnswer = 64 << 20
+
+// readBody reads an answer's body whole, in one buffer of its announced length when it has one.
+func readBody(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n <= maxAnswer {
+		b := make([]byte, n)
+		_, err := io.ReadFull(resp.Body, b)
+		return b, err
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+	if err == nil && len(b) > maxAnswer {
+		err = fmt.Errorf("the answer is larger than %d bytes", maxAnswer)
+	}
+	return b, err
 }
 
 // send builds the request and performs it with up to attempts attempts. An error that is not an
@@ -147,14 +190,14 @@ func (a *apiClient) send(ctx context.Context, r *retrier, method string, u *url.
 	if err != nil {
 		return nil, fmt.Errorf("build request: %w", err)
 	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", a.userAgent)
-	req.Header.Set("membrane-api-version", APIVersion)
+	for k, v := range a.fixed {
+		req.Header[k] = v
+	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header["Content-Type"] = a.fixed["Accept"] // application/json too
 	}
 	if key != "" {
-		req.Header.Set("Idempotency-Key", key)
+		req.Header["Idempotency-Key"] = []string{key}
 	}
 	if r.token, err = a.authorize(req.Request, false); err != nil {
 		if r.attempts > 0 {
@@ -162,7 +205,7 @@ func (a *apiClient) send(ctx context.Context, r *retrier, method string, u *url.
 		}
 		return nil, err
 	}
-	req.Header.Set(attemptHeader, strconv.Itoa(r.attempts+1))
+	req.Header[attemptHeader] = []string{strconv.Itoa(r.attempts + 1)}
 	r.base = r.attempts
 	return r.client(attempts).Do(req)
 }
@@ -181,14 +224,19 @@ func (a *apiClient) authorize(req *http.Request, fresh bool) (string, error) {
 	if fresh {
 		req.Header = req.Header.Clone()
 	}
-	req.Header["Authorization"] = []string{"Bearer " + tok}
+	av := a.authHeader.Load()
+	if av == nil || av.token != tok {
+		av = &authValue{token: tok, value: []string{"Bearer " + tok}}
+		a.authHeader.Store(av)
+	}
+	req.Header["Authorization"] = av.value
 	return tok, nil
 }
 
 // endpoint joins the base URL (which has no query and no trailing slash), an escaped path
 // and the encoded query.
 func (a *apiClient) endpoint(path string, q any) (*url.URL, error) {
-	u, err := url.Parse(a.baseURL.String() + path)
+	u, err := url.Parse(a.base + path)
 	if err != nil {
 		return nil, fmt.Errorf("build URL: %w", err)
 	}

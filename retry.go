@@ -137,6 +137,7 @@ func (j *jitter) duration(d time.Duration) time.Duration {
 // go-retryablehttp, whose defaults would retry any method and drop the last answer.
 type retrier struct {
 	api      *apiClient
+	rc       *retryablehttp.Client // its hooks are this retrier's methods
 	method   string
 	url      string        // without user information
 	retryAll bool          // the call is idempotent (by method or by Idempotency-Key)
@@ -153,19 +154,31 @@ type retrier struct {
 	lastRequestID string
 }
 
-// client returns a go-retryablehttp client that makes at most attempts attempts.
-func (r *retrier) client(attempts int) *retryablehttp.Client {
-	return &retryablehttp.Client{
-		HTTPClient:   r.api.httpClient,
-		Logger:       nil, // it would print its own lines; ours go to the slog logger
-		RetryWaitMin: r.api.policy.MinWait,
-		RetryWaitMax: r.api.policy.MaxWait,
-		RetryMax:     attempts - 1,
-		CheckRetry:   r.checkRetry,
-		Backoff:      r.backoff,
-		ErrorHandler: r.errorHandler,
-		PrepareRetry: r.prepareRetry,
+// newRetrier returns a retrier for one call, reused from an earlier call when one is free: its
+// go-retryablehttp client, whose hooks are bound to it, comes along.
+func (a *apiClient) newRetrier(method, url string, retryAll bool) *retrier {
+	r, _ := a.retriers.Get().(*retrier)
+	if r == nil {
+		r = &retrier{}
+		r.rc = &retryablehttp.Client{
+			HTTPClient:   a.httpClient,
+			Logger:       nil, // it would print its own lines; ours go to the slog logger
+			RetryWaitMin: a.policy.MinWait,
+			RetryWaitMax: a.policy.MaxWait,
+			CheckRetry:   r.checkRetry,
+			Backoff:      r.backoff,
+			ErrorHandler: r.errorHandler,
+			PrepareRetry: r.prepareRetry,
+		}
 	}
+	*r = retrier{api: a, rc: r.rc, method: method, url: url, retryAll: retryAll}
+	return r
+}
+
+// client returns the retrier's go-retryablehttp client, set to make at most attempts attempts.
+func (r *retrier) client(attempts int) *retryablehttp.Client {
+	r.rc.RetryMax = attempts - 1
+	return r.rc
 }
 
 // prepareRetry authorizes the next attempt afresh, as a long wait may outlive a cached token. A
@@ -176,7 +189,7 @@ func (r *retrier) prepareRetry(req *http.Request) error {
 		return fmt.Errorf("%s: %w", r.afterLast(), err)
 	}
 	r.token = tok
-	req.Header.Set(attemptHeader, strconv.Itoa(r.attempts+1))
+	req.Header[attemptHeader] = []string{strconv.Itoa(r.attempts + 1)}
 	return nil
 }
 
