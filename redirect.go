@@ -29,13 +29,18 @@ const maxRedirects = 10
 // (or net/http's default: at most 10 redirects), then refuses a redirect from https to http and
 // removes the credential headers from a request that goes to another origin (scheme, host and
 // port) than the first request of the chain, or that follows a hop that did. hc itself is not
-// changed; the copy shares its Transport, Jar and Timeout.
+// changed; the copy shares its Transport (behind keepIdle), Jar and Timeout.
 //
 // net/http already drops these headers on a redirect to another host, but it keeps them for a
 // subdomain, another port of the same host, or http on the same host.
 func guardRedirects(hc *http.Client) *http.Client {
 	own := hc.CheckRedirect
 	c := *hc
+	rt := hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	c.Transport = keepIdle{rt}
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if own != nil {
 			if err := own(req, via); err != nil {
@@ -70,6 +75,14 @@ func guardRedirects(hc *http.Client) *http.Client {
 	}
 	return &c
 }
+
+// keepIdle hides the CloseIdleConnections of a transport: go-retryablehttp calls it whenever a
+// call gives up, and on a shared transport (http.DefaultTransport, or the caller's) that would
+// drop every kept-alive connection of the process, not only this client's.
+type keepIdle struct{ next http.RoundTripper }
+
+// RoundTrip sends req through the wrapped transport.
+func (k keepIdle) RoundTrip(req *http.Request) (*http.Response, error) { return k.next.RoundTrip(req) }
 
 // origin returns the scheme, host and port of u, lower case, with the scheme's default port
 // when u names none.

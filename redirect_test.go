@@ -191,3 +191,29 @@ func TestRedirectLimitWithoutACallerPolicy(t *testing.T) {
 	assert.Contains(t, err.Error(), "1 attempt:", "a redirect loop is not retried")
 	assert.Len(t, s.Requests(), 10, "net/http's limit: ten requests")
 }
+
+// closeCounter counts the times it is asked to close its idle connections.
+type closeCounter struct {
+	http.RoundTripper
+	closed int
+}
+
+func (c *closeCounter) CloseIdleConnections() { c.closed++ }
+
+// A call that gives up must not close the idle connections of a transport the process shares.
+func TestGivingUpKeepsTheCallersIdleConnections(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		s := failThen(100, http.StatusServiceUnavailable, "", nil)
+		cc := &closeCounter{RoundTripper: s}
+		c, err := membrane.NewClient(membrane.WithBaseURL(testHubURL), membrane.WithToken(testToken),
+			membrane.WithHTTPClient(&http.Client{Transport: cc}),
+			membrane.WithRetryPolicy(membrane.RetryPolicy{MaxAttempts: 2}))
+		require.NoError(t, err)
+		_, err = c.OrgWorkspaces.Get(t.Context(), "w1")
+		var apiErr *membrane.Error
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, 2, apiErr.Attempts, "the call gave up")
+		assert.Zero(t, cc.closed)
+	})
+}
