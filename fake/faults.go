@@ -134,8 +134,9 @@ func (f *Fault) check() error {
 
 // Faults holds a server's faults. It is safe for concurrent use.
 type Faults struct {
-	s      *Server
-	active atomic.Int32 // how many faults are held: 0 lets requests skip the lock
+	s       *Server
+	active  atomic.Int32 // how many faults are held: 0 lets requests skip the lock
+	withOrg atomic.Int32 // how many of them name an org
 
 	mu     sync.Mutex
 	faults []*Fault
@@ -155,7 +156,7 @@ func (fs *Faults) Add(f Fault) (string, error) {
 	fs.seq++
 	f.ID, f.Fired = "fault-"+strconv.Itoa(fs.seq), 0
 	fs.faults = append(fs.faults, &f)
-	fs.active.Store(int32(len(fs.faults)))
+	fs.count()
 	return f.ID, nil
 }
 
@@ -179,7 +180,7 @@ func (fs *Faults) Remove(id string) bool {
 		return false
 	}
 	fs.faults = slices.Delete(fs.faults, i, i+1)
-	fs.active.Store(int32(len(fs.faults)))
+	fs.count()
 	return true
 }
 
@@ -187,15 +188,32 @@ func (fs *Faults) Remove(id string) bool {
 func (fs *Faults) Clear() {
 	fs.mu.Lock()
 	fs.faults = nil
-	fs.active.Store(0)
+	fs.count()
 	fs.mu.Unlock()
 }
 
+// count updates the counters that let requests skip work. Called with mu held.
+func (fs *Faults) count() {
+	n := 0
+	for _, f := range fs.faults {
+		if f.Org != "" {
+			n++
+		}
+	}
+	fs.active.Store(int32(len(fs.faults)))
+	fs.withOrg.Store(int32(n))
+}
+
 // match returns a copy of the first fault that fires for the request, counting the firing, or
-// nil. org is consulted only when a fault names one.
+// nil. org is consulted only when a fault names one, and before the lock is taken: finding the
+// org may read the request's body.
 func (fs *Faults) match(r *http.Request, server string, org func() string) *Fault {
 	if fs.active.Load() == 0 {
 		return nil
+	}
+	reqOrg := ""
+	if fs.withOrg.Load() > 0 && org != nil {
+		reqOrg = org()
 	}
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
@@ -210,7 +228,7 @@ func (fs *Faults) match(r *http.Request, server string, org func() string) *Faul
 				continue
 			}
 		}
-		if f.Org != "" && (org == nil || org() != f.Org) {
+		if f.Org != "" && reqOrg != f.Org {
 			continue
 		}
 		if f.Probability > 0 && f.Probability < 1 && fs.draw() >= f.Probability {

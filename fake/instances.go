@@ -147,6 +147,15 @@ func (i *Instance) Close() {
 	i.listener.stop()
 }
 
+// stopListening closes the instance's listener and goes back to serving in process only.
+func (i *Instance) stopListening() {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.listener.stop()
+	i.listen = false
+	i.url.Store("http://" + i.host)
+}
+
 // serveOnListener is Start for an instance of a server that has just started listening.
 func (i *Instance) serveOnListener() error {
 	i.mu.Lock()

@@ -71,13 +71,17 @@ func WithRandom(r io.Reader) Option {
 	}
 }
 
-// WithSeed is WithRandom with a deterministic stream derived from seed.
+// WithSeed is WithRandom with a deterministic stream derived from seed. Each server built with
+// the option gets a stream of its own, from the start.
 func WithSeed(seed uint64) Option {
-	var s [32]byte
-	for i := range 8 {
-		s[i] = byte(seed >> (8 * i))
+	return func(c *config) error {
+		var s [32]byte
+		for i := range 8 {
+			s[i] = byte(seed >> (8 * i))
+		}
+		c.random = mrand.NewChaCha8(s)
+		return nil
 	}
-	return WithRandom(mrand.NewChaCha8(s))
 }
 
 // WithTokenTTL sets the lifetime of the workspace tokens minted by the access-token endpoint

@@ -116,10 +116,10 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	if err != nil {
 		t.Fatalf("fake.NewServer: %v", err)
 	}
+	t.Cleanup(s.Close)
 	if err := s.Start(); err != nil {
 		t.Fatalf("fake.NewServer: %v", err)
 	}
-	t.Cleanup(s.Close)
 	return s
 }
 
@@ -138,8 +138,14 @@ func (s *Server) Start() error {
 	}
 	s.transport.set(s.listener.addr, s.Handler())
 	s.url.Store(url)
-	for _, id := range s.cfg.instances {
+	for i, id := range s.cfg.instances {
 		if err := s.instances[id].serveOnListener(); err != nil {
+			// All or nothing: stop what this call started, so that Start can be tried again.
+			for _, started := range s.cfg.instances[:i] {
+				s.instances[started].stopListening()
+			}
+			s.listener.stop()
+			s.url.Store("http://" + inProcessHubHost)
 			return err
 		}
 	}

@@ -96,15 +96,14 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 			remotes.reset = false
 		}
 		fs.Var(remotes, "instance", "an instance in another process as id=URL; repeat it or separate with commas (env MEMBRANE_FAKE_INSTANCE)")
-		fs.StringVar(&st.engineToken, "engine-token", env("MEMBRANE_FAKE_ENGINE_TOKEN", ""),
-			"engine token of the instances (env MEMBRANE_FAKE_ENGINE_TOKEN)")
+		fs.StringVar(&st.engineToken, "engine-token", "", "engine token of the instances (env MEMBRANE_FAKE_ENGINE_TOKEN)")
 		fs.StringVar(&st.seed, "seed", env("MEMBRANE_FAKE_SEED", ""),
 			"JSON file of orgs, members and workspaces to load at start (env MEMBRANE_FAKE_SEED)")
 		fs.StringVar(&wait, "wait", env("MEMBRANE_FAKE_WAIT", "5s"),
 			"how long to wait at start for the instances to answer (env MEMBRANE_FAKE_WAIT)")
 	case "instance":
 		fs.StringVar(&st.id, "id", env("MEMBRANE_FAKE_ID", ""), "the instance's id, e.g. eu (env MEMBRANE_FAKE_ID)")
-		fs.StringVar(&st.engineToken, "engine-token", env("MEMBRANE_FAKE_ENGINE_TOKEN", ""),
+		fs.StringVar(&st.engineToken, "engine-token", "",
 			"the token the hub sends to the engine API, at least 16 characters (env MEMBRANE_FAKE_ENGINE_TOKEN)")
 	}
 	if err := fs.Parse(args); err != nil {
@@ -115,6 +114,11 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	}
 	if fs.NArg() > 0 {
 		return st, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if st.engineToken == "" {
+		// Read after the flags, not as the flag's default: usage text prints defaults, and the
+		// token is a secret.
+		st.engineToken = getenv("MEMBRANE_FAKE_ENGINE_TOKEN")
 	}
 	var err error
 	if st.tokenTTL, err = time.ParseDuration(*ttl); err != nil || st.tokenTTL <= 0 {

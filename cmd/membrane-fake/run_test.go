@@ -79,6 +79,20 @@ func TestBadSettings(t *testing.T) {
 	assert.Contains(t, stderr.String(), "-instances")
 }
 
+func TestUsageNeverShowsTheEngineToken(t *testing.T) {
+	t.Parallel()
+	const secret = "engine-secret-0123456789"
+	env := envOf(map[string]string{"MEMBRANE_FAKE_ENGINE_TOKEN": secret})
+	for _, args := range [][]string{{"instance", "--bogus"}, {"hub", "-h"}, {"instance", "-h"}} {
+		var stderr bytes.Buffer
+		run(context.Background(), args, env, io.Discard, &stderr)
+		assert.NotContains(t, stderr.String(), secret, "%v", args)
+	}
+	st, err := parseSettings([]string{"instance", "--id", "eu"}, env, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, secret, st.engineToken, "the environment still gives the token")
+}
+
 func TestStartFailures(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
