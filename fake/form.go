@@ -86,11 +86,29 @@ func (f *form) string(name string) (s string, ok bool) {
 	if !present {
 		return "", false
 	}
+	if s, ok := plainString(v); ok {
+		return s, true
+	}
 	if err := json.Unmarshal(v, &s); err != nil || isNullRaw(v) {
 		f.fail(name, "must be a string")
 		return "", false
 	}
 	return s, true
+}
+
+// plainString reads a JSON string of printable ASCII without escapes, the common case, without
+// the decoder; anything else is left to encoding/json.
+func plainString(v json.RawMessage) (string, bool) {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return "", false
+	}
+	inner := v[1 : len(v)-1]
+	for _, c := range inner {
+		if c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			return "", false
+		}
+	}
+	return string(inner), true
 }
 
 // nonEmpty reads a string field that, when present, must hold at least one character.
@@ -107,6 +125,12 @@ func (f *form) bool(name string) (b bool, ok bool) {
 	v, present := f.raw[name]
 	if !present {
 		return false, false
+	}
+	switch string(v) {
+	case "true":
+		return true, true
+	case "false":
+		return false, true
 	}
 	if err := json.Unmarshal(v, &b); err != nil || isNullRaw(v) {
 		f.fail(name, "must be a boolean")

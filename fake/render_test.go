@@ -81,3 +81,20 @@ func FuzzAppendJSONString(f *testing.F) {
 		}
 	})
 }
+
+// plainString reads what encoding/json reads, whenever it reads at all.
+func FuzzPlainString(f *testing.F) {
+	for _, s := range []string{`"a"`, `""`, `"a\"b"`, `"\u00e9"`, `"é"`, `"x`, `1`, `"tab	"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got, ok := plainString(raw)
+		if !ok {
+			return
+		}
+		var want string
+		if err := json.Unmarshal(raw, &want); err != nil || got != want {
+			t.Fatalf("%q: plainString %q, encoding/json %q (%v)", raw, got, want, err)
+		}
+	})
+}
