@@ -21,6 +21,10 @@ func parseForm(body []byte) (*form, *apiError) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return f, nil
 	}
+	if raw, ok := splitObject(body); ok {
+		f.raw = raw
+		return f, nil
+	}
 	if err := json.Unmarshal(body, &f.raw); err != nil {
 		if isJSONType(body, '[', '"', 't', 'f', 'n') || isNumberStart(body) {
 			return nil, errBadRequest("request body must be a JSON object")
@@ -31,6 +35,87 @@ func parseForm(body []byte) (*form, *apiError) {
 		return nil, errBadRequest("request body must be a JSON object")
 	}
 	return f, nil
+}
+
+// splitObject splits a valid JSON object into its members, each value as it was sent, without
+// the decoder: the common case of a body. It leaves anything else (invalid JSON, another type,
+// a key with escapes or non-ASCII bytes) to encoding/json, which reads it the same way or says
+// what is wrong.
+func splitObject(b []byte) (map[string]json.RawMessage, bool) {
+	if !json.Valid(b) {
+		return nil, false
+	}
+	i := skipSpace(b, 0)
+	if b[i] != '{' {
+		return nil, false
+	}
+	m := make(map[string]json.RawMessage, 8)
+	if i = skipSpace(b, i+1); b[i] == '}' {
+		return m, true
+	}
+	for {
+		end := i + 1 // b[i] is the key's opening quote
+		for b[end] != '"' {
+			if b[end] == '\\' || b[end] >= 0x80 {
+				return nil, false
+			}
+			end++
+		}
+		key := string(b[i+1 : end])
+		i = skipSpace(b, skipSpace(b, end+1)+1) // past the colon
+		start := i
+		i = skipValue(b, i)
+		m[key] = json.RawMessage(b[start:i])
+		if i = skipSpace(b, i); b[i] == '}' {
+			return m, true
+		}
+		i = skipSpace(b, i+1) // past the comma
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the index just past the valid JSON value that starts at b[i].
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+	}
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\t' && b[i] != '\n' && b[i] != '\r' {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index just past the JSON string that starts at b[i].
+func skipString(b []byte, i int) int {
+	for i++; b[i] != '"'; i++ {
+		if b[i] == '\\' {
+			i++
+		}
+	}
+	return i + 1
 }
 
 func isJSONType(body []byte, starts ...byte) bool {

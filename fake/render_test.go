@@ -98,3 +98,29 @@ func FuzzPlainString(f *testing.F) {
 		}
 	})
 }
+
+// splitObject reads a body as encoding/json reads it into a map, whenever it reads at all.
+func FuzzSplitObject(f *testing.F) {
+	for _, s := range []string{`{}`, ` { "a" : 1 , "b":[1,{"c":"]}"}], "d":"x\"}" } `, `{"a":1,"a":2}`, `[]`, `{"é":1}`,
+		`{"k\"":1}`, `{"a":{"b":{"c":[true,false,null]}},"z":-1.5e3}`, `{"a":"\\"}`, `{`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got, ok := splitObject(body)
+		if !ok {
+			return
+		}
+		var want map[string]json.RawMessage
+		if err := json.Unmarshal(body, &want); err != nil {
+			t.Fatalf("%q: splitObject read it, encoding/json says %v", body, err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%q: %d members, want %d", body, len(got), len(want))
+		}
+		for k, v := range want {
+			if string(got[k]) != string(v) {
+				t.Fatalf("%q: member %q is %q, want %q", body, k, got[k], v)
+			}
+		}
+	})
+}
