@@ -3,7 +3,6 @@ package fake_test
 import (
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,31 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// manualClock is a clock a test moves by hand.
-type manualClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newManualClock() *manualClock {
-	return &manualClock{now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *manualClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 func TestSecretGracePeriod(t *testing.T) {
 	t.Parallel()
-	clock := newManualClock()
+	clock := newTkClock()
 	srv, c := newFake(t, fake.WithClock(clock.Now), fake.WithSecretGracePeriod(10*time.Minute), fake.WithInstances("eu"))
 	for _, instance := range []string{"", "eu"} {
 		ws := c.ok("POST", "/org-workspaces", map[string]any{"orgId": srv.OrgID(), "membraneInstanceId": instance})
@@ -47,9 +24,9 @@ func TestSecretGracePeriod(t *testing.T) {
 
 		c.as(old).ok("GET", "/customers", nil)
 		c.as(fresh).ok("GET", "/customers", nil)
-		clock.Add(9 * time.Minute)
+		clock.Advance(9 * time.Minute)
 		c.as(old).ok("GET", "/customers", nil)
-		clock.Add(2 * time.Minute)
+		clock.Advance(2 * time.Minute)
 		c.as(old).fails(http.StatusUnauthorized, "not_authenticated", "GET", "/customers", nil)
 		c.as(fresh).ok("GET", "/customers", nil)
 
