@@ -1,6 +1,7 @@
 package membrane
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -169,18 +170,21 @@ func (a *apiClient) do(ctx context.Context, c call, out any) error {
 // maxAnswer bounds the size of an answer the client reads.
 const maxAnswer = 64 << 20
 
-// readBody reads an answer's body whole, in one buffer of its announced length when it has one.
+// readBody reads an answer's body whole. Its announced length only sizes the first buffer (up
+// to a bound): the body decides where it ends, so a transport that rewrote or left out the
+// length still gives the whole body, and a server that announces much and sends little costs
+// little.
 func readBody(resp *http.Response) ([]byte, error) {
-	if n := resp.ContentLength; n >= 0 && n <= maxAnswer {
-		b := make([]byte, n)
-		_, err := io.ReadFull(resp.Body, b)
-		return b, err
+	hint := int64(512)
+	if n := resp.ContentLength; n > 0 {
+		hint = min(n, 1<<20)
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
-	if err == nil && len(b) > maxAnswer {
+	buf := bytes.NewBuffer(make([]byte, 0, hint+1)) // +1: the read that finds the end
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxAnswer+1))
+	if err == nil && buf.Len() > maxAnswer {
 		err = fmt.Errorf("the answer is larger than %d bytes", maxAnswer)
 	}
-	return b, err
+	return buf.Bytes(), err
 }
 
 // send builds the request and performs it with up to attempts attempts. An error that is not an

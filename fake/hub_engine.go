@@ -64,6 +64,13 @@ func (h *hub) engine(ctx context.Context, ref *instanceRef, method, path string,
 		e.upstream = resp.StatusCode
 		return engineReply{}, e
 	}
-	v, _ := strconv.ParseUint(resp.Header.Get(versionHeader), 10, 64)
+	v, err2 := strconv.ParseUint(resp.Header.Get(versionHeader), 10, 64)
+	if err2 != nil { // a replayed answer, say: the body says it too
+		var brief struct {
+			Version uint64 `json:"version"`
+		}
+		_ = json.Unmarshal(b, &brief)
+		v = brief.Version
+	}
 	return engineReply{body: b, version: v}, nil
 }

@@ -33,9 +33,13 @@ type listJSON[T any] struct {
 // renderLater is an answer that renders an org workspace version when it is encoded: small to
 // keep, as the idempotency record of a create keeps it, and the same bytes every time.
 type renderLater struct {
-	h  *hub
-	ws *orgWorkspace
+	h    *hub
+	ws   *orgWorkspace
+	base string // the apiBaseUri when the answer was made: a replay answers the same
 }
+
+// answer is the answer about version w.
+func (h *hub) answer(w *orgWorkspace) renderLater { return renderLater{h, w, h.baseURIOf(w)} }
 
 // MarshalJSON renders the version.
 func (r renderLater) MarshalJSON() ([]byte, error) { return r.appendJSON(nil) }
@@ -158,7 +162,7 @@ func (h *hub) createWorkspace(x *exchange, m *member) (any, *apiError) {
 	if err := h.place(x.r.Context(), o, ws, ref, nil); err != nil {
 		return nil, err
 	}
-	return renderLater{h, ws}, nil
+	return h.answer(ws), nil
 }
 
 // engineCreate is the body of an engine create with no configuration.
@@ -218,7 +222,7 @@ func readLogo(f *form, old string) string {
 
 // getWorkspace answers GET /org-workspaces/{id}.
 func (h *hub) getWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError) {
-	return renderLater{h, current(o, e)}, nil
+	return h.answer(current(o, e)), nil
 }
 
 // enter takes the workspace's gate, which lets one change at a time reach its instance, or
@@ -324,7 +328,7 @@ func (h *hub) patchWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	return renderLater{h, next}, nil
+	return h.answer(next), nil
 }
 
 // archiveWorkspace answers DELETE /org-workspaces/{id}; archiving an archived workspace changes
@@ -342,7 +346,7 @@ func (h *hub) archiveWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError)
 	if err != nil {
 		return nil, err
 	}
-	return renderLater{h, next}, nil
+	return h.answer(next), nil
 }
 
 // restoreWorkspace answers POST /org-workspaces/{id}/restore; restoring a workspace that is not
@@ -359,7 +363,7 @@ func (h *hub) restoreWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError)
 	if err != nil {
 		return nil, err
 	}
-	return renderLater{h, next}, nil
+	return h.answer(next), nil
 }
 
 // rotateSecret answers POST /org-workspaces/{id}/rotate-secret: tokens signed with the old secret

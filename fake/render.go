@@ -167,7 +167,7 @@ func (p *workspacePage) appendJSON(dst []byte) ([]byte, error) {
 func (p *workspacePage) MarshalJSON() ([]byte, error) { return p.appendJSON(nil) }
 
 func (r renderLater) appendJSON(dst []byte) ([]byte, error) {
-	return r.h.appendWorkspace(dst, r.ws, r.h.baseURIOf(r.ws))
+	return r.h.appendWorkspace(dst, r.ws, r.base)
 }
 
 func appendField(dst []byte, name, value string) []byte {

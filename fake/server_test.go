@@ -250,3 +250,14 @@ func TestWithRandomThatRunsDryKeepsServing(t *testing.T) {
 	b := c.createWorkspace("b")
 	assert.NotEqual(t, a["id"], b["id"])
 }
+
+// A replay answers exactly the first answer, even once the server listens on a new URL.
+func TestReplayAfterStartIsTheFirstAnswer(t *testing.T) {
+	t.Parallel()
+	srv, c := newFake(t)
+	body := map[string]any{"orgId": srv.OrgID()}
+	first := c.do("POST", "/org-workspaces", body, "Idempotency-Key", "k")
+	require.NoError(t, srv.Start())
+	again := newCaller(t, srv, srv.AdminToken()).do("POST", "/org-workspaces", body, "Idempotency-Key", "k")
+	assert.Equal(t, string(first.Raw), string(again.Raw))
+}
