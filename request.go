@@ -1,7 +1,6 @@
 package membrane
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -179,12 +178,25 @@ func readBody(resp *http.Response) ([]byte, error) {
 	if n := resp.ContentLength; n > 0 {
 		hint = min(n, 1<<20)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, hint+1)) // +1: the read that finds the end
-	_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxAnswer+1))
-	if err == nil && buf.Len() > maxAnswer {
-		err = fmt.Errorf("the answer is larger than %d bytes", maxAnswer)
+	r := io.LimitReader(resp.Body, maxAnswer+1)
+	b := make([]byte, 0, hint+1) // +1: room for the read that finds the end
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return b, err
+		}
 	}
-	return buf.Bytes(), err
+	if len(b) > maxAnswer {
+		return b, fmt.Errorf("the answer is larger than %d bytes", maxAnswer)
+	}
+	return b, nil
 }
 
 // send builds the request and performs it with up to attempts attempts. An error that is not an
