@@ -9,22 +9,6 @@ import (
 	"time"
 )
 
-// orgWorkspaceJSON is the OrgWorkspace object on the wire.
-type orgWorkspaceJSON struct {
-	ID                 string `json:"id"`
-	Name               string `json:"name"`
-	OrgID              string `json:"orgId"`
-	Key                string `json:"key"`
-	Secret             string `json:"secret"`
-	CreatedAt          string `json:"createdAt"`
-	UpdatedAt          string `json:"updatedAt"`
-	ArchivedAt         string `json:"archivedAt,omitempty"`
-	MembraneInstanceID string `json:"membraneInstanceId,omitempty"`
-	APIBaseURI         string `json:"apiBaseUri"`
-	LogoURI            string `json:"logoUri,omitempty"`
-	wsConfig
-}
-
 type listJSON[T any] struct {
 	Items  []T    `json:"items"`
 	Cursor string `json:"cursor,omitempty"`
@@ -43,19 +27,6 @@ func (h *hub) answer(w *orgWorkspace) renderLater { return renderLater{h, w, h.b
 
 // MarshalJSON renders the version.
 func (r renderLater) MarshalJSON() ([]byte, error) { return r.appendJSON(nil) }
-
-func (h *hub) render(w *orgWorkspace) orgWorkspaceJSON {
-	out := orgWorkspaceJSON{
-		ID: w.id, Name: w.name, OrgID: w.orgID, Key: w.key, Secret: w.secret,
-		CreatedAt: formatTime(w.createdAt), UpdatedAt: formatTime(w.updatedAt),
-		MembraneInstanceID: w.instanceID, LogoURI: w.logoURI, wsConfig: w.cfg,
-	}
-	if w.archivedAt != nil {
-		out.ArchivedAt = formatTime(*w.archivedAt)
-	}
-	out.APIBaseURI = h.baseURIOf(w)
-	return out
-}
 
 // baseURIOf is the apiBaseUri of a workspace: its instance's base URL.
 func (h *hub) baseURIOf(w *orgWorkspace) string {

@@ -8,37 +8,15 @@ import (
 )
 
 // jsonAppender is an answer that writes its own JSON, byte for byte what encoding/json would
-// write for it, without reflection: org workspaces are the answers the fake writes most, one
+// write for its wire shape, without reflection: org workspaces are the answers the fake writes most, one
 // by one and a hundred to a page.
 type jsonAppender interface {
 	appendJSON(dst []byte) ([]byte, error)
 }
 
-// appendJSON writes w as encoding/json writes an orgWorkspaceJSON.
-func (w *orgWorkspaceJSON) appendJSON(dst []byte) ([]byte, error) {
-	dst = append(dst, `{"id":`...)
-	dst = appendJSONString(dst, w.ID)
-	dst = appendField(dst, "name", w.Name)
-	dst = appendField(dst, "orgId", w.OrgID)
-	dst = appendField(dst, "key", w.Key)
-	dst = appendField(dst, "secret", w.Secret)
-	dst = appendField(dst, "createdAt", w.CreatedAt)
-	dst = appendField(dst, "updatedAt", w.UpdatedAt)
-	if w.ArchivedAt != "" {
-		dst = appendField(dst, "archivedAt", w.ArchivedAt)
-	}
-	if w.MembraneInstanceID != "" {
-		dst = appendField(dst, "membraneInstanceId", w.MembraneInstanceID)
-	}
-	dst = appendField(dst, "apiBaseUri", w.APIBaseURI)
-	if w.LogoURI != "" {
-		dst = appendField(dst, "logoUri", w.LogoURI)
-	}
-	return appendConfig(dst, &w.wsConfig)
-}
-
-// appendWorkspace writes the OrgWorkspace of version w, as appendJSON writes its rendering, but
-// straight from the version: no rendering, no formatted times kept.
+// appendWorkspace writes the OrgWorkspace of version w straight from the version, with no
+// struct in between and no formatted times kept. render_test.go holds the struct whose
+// encoding/json form it must match byte for byte.
 func (h *hub) appendWorkspace(dst []byte, w *orgWorkspace, baseURI string) ([]byte, error) {
 	dst = append(dst, `{"id":`...)
 	dst = appendJSONString(dst, w.id)

@@ -6,6 +6,37 @@ import (
 	"time"
 )
 
+// orgWorkspaceJSON is the OrgWorkspace object on the wire as a struct: encoding/json's
+// encoding of it is what appendWorkspace must write.
+type orgWorkspaceJSON struct {
+	ID                 string `json:"id"`
+	Name               string `json:"name"`
+	OrgID              string `json:"orgId"`
+	Key                string `json:"key"`
+	Secret             string `json:"secret"`
+	CreatedAt          string `json:"createdAt"`
+	UpdatedAt          string `json:"updatedAt"`
+	ArchivedAt         string `json:"archivedAt,omitempty"`
+	MembraneInstanceID string `json:"membraneInstanceId,omitempty"`
+	APIBaseURI         string `json:"apiBaseUri"`
+	LogoURI            string `json:"logoUri,omitempty"`
+	wsConfig
+}
+
+// render is the reference rendering of version w.
+func (h *hub) render(w *orgWorkspace) orgWorkspaceJSON {
+	out := orgWorkspaceJSON{
+		ID: w.id, Name: w.name, OrgID: w.orgID, Key: w.key, Secret: w.secret,
+		CreatedAt: formatTime(w.createdAt), UpdatedAt: formatTime(w.updatedAt),
+		MembraneInstanceID: w.instanceID, LogoURI: w.logoURI, wsConfig: w.cfg,
+	}
+	if w.archivedAt != nil {
+		out.ArchivedAt = formatTime(*w.archivedAt)
+	}
+	out.APIBaseURI = h.baseURIOf(w)
+	return out
+}
+
 // The hand-written encoder writes what encoding/json writes, byte for byte.
 func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 	t.Parallel()
@@ -45,13 +76,12 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for name, got := range map[string][]byte{
-			"appendJSON":      must(w.appendJSON(nil)),
-			"appendWorkspace": must(h.appendWorkspace(nil, &ws, base)),
-		} {
-			if string(got) != string(want) {
-				t.Errorf("%s:\n got %s\nwant %s", name, got, want)
-			}
+		got, err := h.appendWorkspace(nil, &ws, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("appendWorkspace:\n got %s\nwant %s", got, want)
 		}
 		page.items = append(page.items, &ws)
 		rendered = append(rendered, w)
@@ -61,13 +91,6 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 	if string(got) != string(want) {
 		t.Errorf("a page differs:\n got %s\nwant %s", got, want)
 	}
-}
-
-func must(b []byte, err error) []byte {
-	if err != nil {
-		panic(err)
-	}
-	return b
 }
 
 func FuzzAppendJSONString(f *testing.F) {
