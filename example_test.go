@@ -38,8 +38,8 @@ func ExampleOrgWorkspacesService_Create() {
 		return
 	}
 	ws, err = client.OrgWorkspaces.Update(ctx, ws.ID, &membrane.UpdateOrgWorkspaceRequest{
-		WebhookURI: membrane.Ptr("https://acme.example/hooks"),
-		Settings:   &membrane.WorkspaceSettings{EnableAPILogs: membrane.Ptr(true)},
+		WebhookURI: membrane.Set("https://acme.example/hooks"),
+		Settings:   membrane.Set(membrane.WorkspaceSettings{EnableAPILogs: membrane.Set(true)}),
 	})
 	if err != nil {
 		fmt.Println(err)
@@ -47,7 +47,7 @@ func ExampleOrgWorkspacesService_Create() {
 	}
 	fmt.Println("name:", ws.Name)
 	fmt.Println("webhook:", ws.WebhookURI)
-	fmt.Println("api logs:", *ws.Settings.EnableAPILogs)
+	fmt.Println("api logs:", ws.Settings.EnableAPILogs)
 	fmt.Println("secret:", ws.Secret)
 	fmt.Println("secret length:", len(ws.Secret.Reveal()))
 	// Output:
@@ -94,7 +94,7 @@ func ExampleOrgWorkspacesService_Client() {
 		return
 	}
 	// A workspace client at the workspace's instance, with a token the hub mints (and re-mints).
-	wc, err := client.OrgWorkspaces.Client(ctx, ws, &membrane.AccessTokenRequest{IsAdmin: true})
+	wc, err := client.OrgWorkspaces.Client(ws, &membrane.AccessTokenRequest{IsAdmin: true})
 	if err != nil {
 		fmt.Println(err)
 		return
