@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"reflect"
 )
 
@@ -63,6 +64,20 @@ func (o Optional[T]) String() string {
 		return "null"
 	}
 	return fmt.Sprintf("%v", o.value)
+}
+
+// Format prints o's value with the verb and flags given ("unset" or "null" when it holds none),
+// and %#v as GoString does. The value is printed as a value of its own type, so a Secret in an
+// Optional prints redacted with every verb.
+func (o Optional[T]) Format(f fmt.State, verb rune) {
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		_, _ = io.WriteString(f, o.GoString())
+	case o.state == optionalValue:
+		_, _ = fmt.Fprintf(f, fmt.FormatString(f, verb), o.value)
+	default:
+		_, _ = io.WriteString(f, o.String())
+	}
 }
 
 // GoString prints o as the Go expression that makes it, for %#v: membrane.Set(v) with v as %#v
