@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	membrane "github.com/membrane-community/membrane-go"
+	"github.com/membrane-community/membrane-go/fake"
 )
 
 func TestFakeCreateOrgWorkspace(t *testing.T) {
@@ -370,7 +371,20 @@ func TestFakeRotateSecret(t *testing.T) {
 	assert.Equal(t, cu, got)
 }
 
-func TestFakeMembraneInstancesList(t *testing.T) {
+// Like OrgWorkspaces.List, Instances.List may leave out the org for a token of one org.
+func TestFakeInstancesListWithoutOrg(t *testing.T) {
+	t.Parallel()
+	e := newFakeEnv(t)
+	single := e.platformClient(t, e.srv.AddMember(e.srv.OrgID(), fake.RoleReadOnly))
+	instances, err := single.Instances.List(t.Context(), "")
+	require.NoError(t, err)
+	assert.Equal(t, []*membrane.Instance{{ID: "hub", Name: "Hub", APIBaseURI: e.srv.URL()}}, instances)
+	instances, err = e.admin.Instances.List(t.Context(), "")
+	require.NoError(t, err)
+	assert.Len(t, instances, 1)
+}
+
+func TestFakeInstancesList(t *testing.T) {
 	t.Parallel()
 	e := newFakeEnv(t)
 	instances, err := e.admin.Instances.List(t.Context(), e.srv.OrgID())
