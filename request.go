@@ -305,22 +305,22 @@ func (x *exchange) attempt(ctx context.Context, tok string) ([]byte, *http.Respo
 	if err != nil {
 		return nil, nil, &Error{Message: "build request: " + err.Error(), Err: err}
 	}
-	h := req.Header
-	h.Set("Accept", "application/json")
-	h.Set("User-Agent", x.api.userAgent)
-	h.Set("Membrane-Api-Version", APIVersion)
+	h := req.Header // the keys below are in canonical form already
+	h["Accept"] = []string{"application/json"}
+	h["User-Agent"] = []string{x.api.userAgent}
+	h["Membrane-Api-Version"] = []string{APIVersion}
 	if x.body != nil {
-		h.Set("Content-Type", "application/json")
+		h["Content-Type"] = []string{"application/json"}
 	}
 	for k, v := range x.extra { // the caller's own values replace the defaults above
 		h[k] = v
 	}
 	if x.key != "" {
-		h.Set("Idempotency-Key", x.key)
+		h["Idempotency-Key"] = []string{x.key}
 	}
 	x.attempts++
-	h.Set(attemptHeader, strconv.Itoa(x.attempts))
-	h.Set("Authorization", "Bearer "+tok)
+	h[attemptHeader] = []string{strconv.Itoa(x.attempts)}
+	h["Authorization"] = []string{"Bearer " + tok}
 
 	resp, err := x.api.httpClient.Do(req)
 	if err != nil {
