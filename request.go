@@ -86,7 +86,11 @@ func (a *apiClient) do(ctx context.Context, c call, out any) error {
 	if err != nil {
 		return fmt.Errorf("membrane: %s: %w", c.op, err)
 	}
-	x := &exchange{api: a, method: c.method, url: u.String(), safeURL: redactedURL(u), extra: set.header}
+	x := &exchange{api: a, method: c.method, url: u.String(), extra: set.header}
+	x.safeURL = x.url
+	if u.User != nil {
+		x.safeURL = redactedURL(u)
+	}
 	if c.body != nil {
 		if x.body, err = wireJSON(c.body); err != nil {
 			return fmt.Errorf("membrane: %s %s: encode request body: %w", c.method, x.safeURL, err)
