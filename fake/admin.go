@@ -20,7 +20,7 @@ import (
 //	GET    /_fake/journal       {"items": [journal entries]}
 //	DELETE /_fake/journal       empty the journal
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request, fn handlerFunc) {
-	x := s.newExchange(w, r, nil)
+	x := s.newRequest(w, r, nil)
 	tok := bearer(r)
 	if tok == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.adminToken)) != 1 {
 		x.fail(errNotAuthenticated("the fake's admin API needs the admin token of the default org"))
@@ -29,7 +29,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request, fn handlerFu
 	x.run(fn)
 }
 
-func (s *Server) addFault(x *exchange) (any, *apiError) {
+func (s *Server) addFault(x *request) (any, *apiError) {
 	var f Fault
 	dec := json.NewDecoder(bytes.NewReader(x.body))
 	dec.DisallowUnknownFields()

@@ -84,3 +84,7 @@ func errAlreadyExists(field, format string, args ...any) *apiError {
 	return &apiError{status: http.StatusBadRequest, Type: typeBadRequest, Key: keyAlreadyExists,
 		Message: fmt.Sprintf(format, args...), Data: map[string]any{"fields": map[string]string{field: "already exists"}}}
 }
+
+func errUnavailable(msg string) *apiError {
+	return &apiError{status: http.StatusServiceUnavailable, Type: typeInternal, Message: msg}
+}

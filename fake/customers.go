@@ -79,7 +79,7 @@ func (in *instance) ensureTenant(ws *workspace, tok *tokenInfo) *apiError {
 }
 
 // self answers GET /self: the customer of a tenant token.
-func (in *instance) self(x *exchange, ws *workspace, tok *tokenInfo) (any, *apiError) {
+func (in *instance) self(x *request, ws *workspace, tok *tokenInfo) (any, *apiError) {
 	if tok.tenantKey == "" {
 		return nil, errAccessDenied("/self needs a tenant token: this token names no tenant")
 	}
@@ -93,7 +93,7 @@ func (in *instance) self(x *exchange, ws *workspace, tok *tokenInfo) (any, *apiE
 }
 
 // listCustomers answers GET /customers.
-func (in *instance) listCustomers(x *exchange, ws *workspace, _ *tokenInfo) (any, *apiError) {
+func (in *instance) listCustomers(x *request, ws *workspace, _ *tokenInfo) (any, *apiError) {
 	q := x.r.URL.Query()
 	f := &form{}
 	pq := readPage(f, q.Get("limit"), q.Get("cursor"))
@@ -123,7 +123,7 @@ func (in *instance) listCustomers(x *exchange, ws *workspace, _ *tokenInfo) (any
 }
 
 // createCustomer answers POST /customers.
-func (in *instance) createCustomer(x *exchange, ws *workspace, _ *tokenInfo) (any, *apiError) {
+func (in *instance) createCustomer(x *request, ws *workspace, _ *tokenInfo) (any, *apiError) {
 	f, err := parseForm(x.body)
 	if err != nil {
 		return nil, err
@@ -188,10 +188,10 @@ func readCustomer(f *form, c *customer) {
 }
 
 // customerHandler answers a request about one customer.
-type customerHandler func(x *exchange, ws *workspace, e *custEntry) (any, *apiError)
+type customerHandler func(x *request, ws *workspace, e *custEntry) (any, *apiError)
 
 func customerAction(id string, fn customerHandler) tenantHandler {
-	return func(x *exchange, ws *workspace, _ *tokenInfo) (any, *apiError) {
+	return func(x *request, ws *workspace, _ *tokenInfo) (any, *apiError) {
 		ws.mu.RLock()
 		e := ws.customers[id]
 		ws.mu.RUnlock()
@@ -203,23 +203,23 @@ func customerAction(id string, fn customerHandler) tenantHandler {
 }
 
 // getCustomer answers GET /customers/{id}.
-func (in *instance) getCustomer(_ *exchange, ws *workspace, e *custEntry) (any, *apiError) {
+func (in *instance) getCustomer(_ *request, ws *workspace, e *custEntry) (any, *apiError) {
 	ws.mu.RLock()
 	defer ws.mu.RUnlock()
 	return e.cur, nil
 }
 
 // patchCustomer answers PATCH /customers/{id}: a merge of the fields sent.
-func (in *instance) patchCustomer(x *exchange, ws *workspace, e *custEntry) (any, *apiError) {
+func (in *instance) patchCustomer(x *request, ws *workspace, e *custEntry) (any, *apiError) {
 	return in.updateCustomer(x, ws, e, false)
 }
 
 // putCustomer answers PUT /customers/{id}: the whole customer, with what is not sent cleared.
-func (in *instance) putCustomer(x *exchange, ws *workspace, e *custEntry) (any, *apiError) {
+func (in *instance) putCustomer(x *request, ws *workspace, e *custEntry) (any, *apiError) {
 	return in.updateCustomer(x, ws, e, true)
 }
 
-func (in *instance) updateCustomer(x *exchange, ws *workspace, e *custEntry, replace bool) (any, *apiError) {
+func (in *instance) updateCustomer(x *request, ws *workspace, e *custEntry, replace bool) (any, *apiError) {
 	f, err := parseForm(x.body)
 	if err != nil {
 		return nil, err
@@ -254,7 +254,7 @@ func (in *instance) updateCustomer(x *exchange, ws *workspace, e *custEntry, rep
 }
 
 // archiveCustomer answers DELETE /customers/{id}; archiving twice changes nothing.
-func (in *instance) archiveCustomer(_ *exchange, ws *workspace, e *custEntry) (any, *apiError) {
+func (in *instance) archiveCustomer(_ *request, ws *workspace, e *custEntry) (any, *apiError) {
 	now := formatTime(in.s.now())
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
@@ -268,7 +268,7 @@ func (in *instance) archiveCustomer(_ *exchange, ws *workspace, e *custEntry) (a
 
 // restoreCustomer answers POST /customers/{id}/restore; restoring an active customer changes
 // nothing.
-func (in *instance) restoreCustomer(_ *exchange, ws *workspace, e *custEntry) (any, *apiError) {
+func (in *instance) restoreCustomer(_ *request, ws *workspace, e *custEntry) (any, *apiError) {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	if e.cur.ArchivedAt != "" {

@@ -59,7 +59,7 @@ func (s *Server) applyFault(w *statusWriter, r *http.Request, f *Fault, h http.H
 		abort(w)
 		return false
 	case f.Status != 0:
-		x := s.newExchange(w, r, nil)
+		x := s.newRequest(w, r, nil)
 		x.fail(faultError(f))
 		return false
 	}

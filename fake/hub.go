@@ -207,29 +207,29 @@ func defaultOrg(m *member) (string, bool) {
 // the hub's own instance, which the hub hosts as in a single-instance deployment, or the
 // instance that hosts the workspace of a workspace token.
 func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	serveRoutes(h, hubRoutes, w, r, func(err *apiError) { h.s.newExchange(w, r, h.idem).fail(err) },
+	serveRoutes(h, hubRoutes, w, r, func(err *apiError) { h.s.newRequest(w, r, h.idem).fail(err) },
 		func() { h.serveWorkspaceSide(w, r) })
 }
 
 // orgHandler answers a request of an authenticated member.
-type orgHandler func(x *exchange, m *member) (any, *apiError)
+type orgHandler func(x *request, m *member) (any, *apiError)
 
 // wsHandler answers a request about one org workspace the member may act on.
-type wsHandler func(x *exchange, o *org, e *wsEntry) (any, *apiError)
+type wsHandler func(x *request, o *org, e *wsEntry) (any, *apiError)
 
 func (h *hub) serve(w http.ResponseWriter, r *http.Request, fn orgHandler) {
-	x := h.s.newExchange(w, r, h.idem)
+	x := h.s.newRequest(w, r, h.idem)
 	m, err := h.authenticate(r)
 	if err != nil {
 		x.fail(err)
 		return
 	}
 	x.caller = m.userID
-	x.run(func(x *exchange) (any, *apiError) { return fn(x, m) })
+	x.run(func(x *request) (any, *apiError) { return fn(x, m) })
 }
 
 func (h *hub) serveWS(w http.ResponseWriter, r *http.Request, id string, p permission, fn wsHandler) {
-	x := h.s.newExchange(w, r, h.idem)
+	x := h.s.newRequest(w, r, h.idem)
 	m, err := h.authenticate(r)
 	if err != nil {
 		x.fail(err)
@@ -241,5 +241,5 @@ func (h *hub) serveWS(w http.ResponseWriter, r *http.Request, id string, p permi
 		return
 	}
 	x.caller = m.userID
-	x.run(func(x *exchange) (any, *apiError) { return fn(x, o, e) })
+	x.run(func(x *request) (any, *apiError) { return fn(x, o, e) })
 }

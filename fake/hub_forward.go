@@ -71,7 +71,7 @@ var hopHeaders = [...]string{"Connection", "Keep-Alive", "Proxy-Connection", "Pr
 func (h *hub) forward(w http.ResponseWriter, r *http.Request, ref *instanceRef) {
 	out, err := http.NewRequestWithContext(r.Context(), r.Method, ref.url()+r.URL.RequestURI(), r.Body)
 	if err != nil {
-		h.s.newExchange(w, r, h.idem).fail(errInternal("could not build the request to instance %q", ref.id))
+		h.s.newRequest(w, r, h.idem).fail(errInternal("could not build the request to instance %q", ref.id))
 		return
 	}
 	out.ContentLength = r.ContentLength
@@ -81,7 +81,7 @@ func (h *hub) forward(w http.ResponseWriter, r *http.Request, ref *instanceRef) 
 	}
 	resp, err := h.s.transport.RoundTrip(out)
 	if err != nil {
-		h.s.newExchange(w, r, h.idem).fail(errDependency("instance %q cannot be reached", ref.id))
+		h.s.newRequest(w, r, h.idem).fail(errDependency("instance %q cannot be reached", ref.id))
 		return
 	}
 	defer resp.Body.Close()

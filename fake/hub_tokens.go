@@ -10,7 +10,7 @@ import (
 
 // accessToken answers POST /org-workspaces/{id}/access-token with a workspace token: HS256,
 // signed with the workspace's current secret.
-func (h *hub) accessToken(x *exchange, o *org, e *wsEntry) (any, *apiError) {
+func (h *hub) accessToken(x *request, o *org, e *wsEntry) (any, *apiError) {
 	f, err := parseForm(x.body)
 	if err != nil {
 		return nil, err
@@ -73,7 +73,7 @@ func (h *hub) accessToken(x *exchange, o *org, e *wsEntry) (any, *apiError) {
 
 // tenantKeyOf asks the hosting instance, through its engine API, for the customer tenantID
 // names, and returns that customer's internal id.
-func (h *hub) tenantKeyOf(x *exchange, ws *orgWorkspace, tenantID string) (string, *apiError) {
+func (h *hub) tenantKeyOf(x *request, ws *orgWorkspace, tenantID string) (string, *apiError) {
 	b, err := h.engine(x.r.Context(), h.instance(ws.instanceID), http.MethodGet,
 		"/workspaces/"+url.PathEscape(ws.key)+"/customers/"+url.PathEscape(tenantID), nil)
 	if err != nil {

@@ -6,27 +6,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 )
 
-type listJSON[T any] struct {
-	Items  []T    `json:"items"`
-	Cursor string `json:"cursor,omitempty"`
+// response is the response about version w.
+func (h *hub) response(w *orgWorkspace) workspaceResponse {
+	return workspaceResponse{w, h.baseURIOf(w)}
 }
-
-// renderLater is an answer that renders an org workspace version when it is encoded: small to
-// keep, as the idempotency record of a create keeps it, and the same bytes every time.
-type renderLater struct {
-	h    *hub
-	ws   *orgWorkspace
-	base string // the apiBaseUri when the answer was made: a replay answers the same
-}
-
-// answer is the answer about version w.
-func (h *hub) answer(w *orgWorkspace) renderLater { return renderLater{h, w, h.baseURIOf(w)} }
-
-// MarshalJSON renders the version.
-func (r renderLater) MarshalJSON() ([]byte, error) { return r.appendJSON(nil) }
 
 // baseURIOf is the apiBaseUri of a workspace: its instance's base URL.
 func (h *hub) baseURIOf(w *orgWorkspace) string {
@@ -48,7 +33,7 @@ func (h *hub) instance(id string) *instanceRef {
 }
 
 // listWorkspaces answers GET /org-workspaces.
-func (h *hub) listWorkspaces(x *exchange, m *member) (any, *apiError) {
+func (h *hub) listWorkspaces(x *request, m *member) (any, *apiError) {
 	q := x.r.URL.Query()
 	f := &form{}
 	orgID := q.Get("orgId")
@@ -78,7 +63,10 @@ func (h *hub) listWorkspaces(x *exchange, m *member) (any, *apiError) {
 		versions[i] = e.cur
 	}
 	o.mu.RUnlock()
-	out := &workspacePage{h: h, items: versions, cursor: cursor}
+	out := listJSON[orgWorkspaceJSON]{Items: make([]orgWorkspaceJSON, len(versions)), Cursor: cursor}
+	for i, w := range versions {
+		out.Items[i] = workspaceJSON(w, h.baseURIOf(w))
+	}
 	return out, nil
 }
 
@@ -95,7 +83,7 @@ func readBoolQuery(f *form, v, name string) bool {
 
 // createWorkspace answers POST /org-workspaces: the instance creates the workspace first, and the
 // hub records it only once the instance accepted it.
-func (h *hub) createWorkspace(x *exchange, m *member) (any, *apiError) {
+func (h *hub) createWorkspace(x *request, m *member) (any, *apiError) {
 	f, err := parseForm(x.body)
 	if err != nil {
 		return nil, err
@@ -133,7 +121,7 @@ func (h *hub) createWorkspace(x *exchange, m *member) (any, *apiError) {
 	if err := h.place(x.r.Context(), o, ws, ref, nil); err != nil {
 		return nil, err
 	}
-	return h.answer(ws), nil
+	return h.response(ws), nil
 }
 
 // engineCreate is the body of an engine create with no configuration.
@@ -192,8 +180,8 @@ func readLogo(f *form, old string) string {
 }
 
 // getWorkspace answers GET /org-workspaces/{id}.
-func (h *hub) getWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError) {
-	return h.answer(current(o, e)), nil
+func (h *hub) getWorkspace(x *request, o *org, e *wsEntry) (any, *apiError) {
+	return h.response(current(o, e)), nil
 }
 
 // enter takes the workspace's gate, which lets one change at a time reach its instance, or
@@ -265,7 +253,7 @@ func (h *hub) change(ctx context.Context, o *org, e *wsEntry,
 }
 
 // patchWorkspace answers PATCH /org-workspaces/{id}.
-func (h *hub) patchWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError) {
+func (h *hub) patchWorkspace(x *request, o *org, e *wsEntry) (any, *apiError) {
 	f, err := parseForm(x.body)
 	if err != nil {
 		return nil, err
@@ -299,12 +287,12 @@ func (h *hub) patchWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	return h.answer(next), nil
+	return h.response(next), nil
 }
 
 // archiveWorkspace answers DELETE /org-workspaces/{id}; archiving an archived workspace changes
 // nothing.
-func (h *hub) archiveWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError) {
+func (h *hub) archiveWorkspace(x *request, o *org, e *wsEntry) (any, *apiError) {
 	next, err := h.change(x.r.Context(), o, e, func(cur *orgWorkspace) (*orgWorkspace, map[string]any, *apiError) {
 		if cur.archivedAt != nil {
 			return cur, nil, nil
@@ -317,12 +305,12 @@ func (h *hub) archiveWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError)
 	if err != nil {
 		return nil, err
 	}
-	return h.answer(next), nil
+	return h.response(next), nil
 }
 
 // restoreWorkspace answers POST /org-workspaces/{id}/restore; restoring a workspace that is not
 // archived changes nothing.
-func (h *hub) restoreWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError) {
+func (h *hub) restoreWorkspace(x *request, o *org, e *wsEntry) (any, *apiError) {
 	next, err := h.change(x.r.Context(), o, e, func(cur *orgWorkspace) (*orgWorkspace, map[string]any, *apiError) {
 		if cur.archivedAt == nil {
 			return cur, nil, nil
@@ -334,12 +322,12 @@ func (h *hub) restoreWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError)
 	if err != nil {
 		return nil, err
 	}
-	return h.answer(next), nil
+	return h.response(next), nil
 }
 
 // rotateSecret answers POST /org-workspaces/{id}/rotate-secret: tokens signed with the old secret
 // stop working at once.
-func (h *hub) rotateSecret(x *exchange, o *org, e *wsEntry) (any, *apiError) {
+func (h *hub) rotateSecret(x *request, o *org, e *wsEntry) (any, *apiError) {
 	next, err := h.change(x.r.Context(), o, e, func(cur *orgWorkspace) (*orgWorkspace, map[string]any, *apiError) {
 		next := *cur
 		next.secret, next.updatedAt = h.s.ids.secret(), h.s.now()
@@ -352,7 +340,7 @@ func (h *hub) rotateSecret(x *exchange, o *org, e *wsEntry) (any, *apiError) {
 }
 
 // listInstances answers GET /membrane-instances.
-func (h *hub) listInstances(x *exchange, m *member) (any, *apiError) {
+func (h *hub) listInstances(x *request, m *member) (any, *apiError) {
 	orgID := x.r.URL.Query().Get("orgId")
 	if orgID == "" {
 		id, ok := defaultOrg(m)
@@ -370,24 +358,9 @@ func (h *hub) listInstances(x *exchange, m *member) (any, *apiError) {
 		refs = append(refs, h.instances[id])
 	}
 	h.mu.RUnlock()
-	type instanceJSON struct {
-		ID         string `json:"id"`
-		Name       string `json:"name"`
-		APIBaseURI string `json:"apiBaseUri"`
-	}
 	out := listJSON[instanceJSON]{Items: make([]instanceJSON, len(refs))}
 	for i, ref := range refs {
 		out.Items[i] = instanceJSON{ID: ref.id, Name: ref.name, APIBaseURI: ref.url()}
 	}
 	return out, nil
-}
-
-// timeLayout is RFC 3339 in UTC with milliseconds, as the API writes times.
-const timeLayout = "2006-01-02T15:04:05.000Z07:00"
-
-// formatTime writes t in timeLayout.
-func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
-
-func errUnavailable(msg string) *apiError {
-	return &apiError{status: http.StatusServiceUnavailable, Type: typeInternal, Message: msg}
 }

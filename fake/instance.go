@@ -64,7 +64,7 @@ func (in *instance) workspace(key string) *workspace {
 
 // ServeHTTP answers the workspace API, the engine API and the health check.
 func (in *instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	fail := func(err *apiError) { in.s.newExchange(w, r, in.idem).fail(err) }
+	fail := func(err *apiError) { in.s.newRequest(w, r, in.idem).fail(err) }
 	serveRoutes(in, instanceRoutes, w, r, fail, func() {
 		fail(errNotFound("no route for %s %s", r.Method, r.URL.Path))
 	})
@@ -72,27 +72,27 @@ func (in *instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serveHealth answers GET / as the real API does: 200.
 func (in *instance) serveHealth(w http.ResponseWriter, r *http.Request, _ params) {
-	in.s.newExchange(w, r, in.idem).ok(map[string]string{"status": "ok", "instance": in.id})
+	in.s.newRequest(w, r, in.idem).ok(map[string]string{"status": "ok", "instance": in.id})
 }
 
 // tenantHandler answers a workspace API request made with a verified workspace token.
-type tenantHandler func(x *exchange, ws *workspace, tok *tokenInfo) (any, *apiError)
+type tenantHandler func(x *request, ws *workspace, tok *tokenInfo) (any, *apiError)
 
 // serveTenant verifies the workspace token of r and answers with fn.
 func (in *instance) serveTenant(w http.ResponseWriter, r *http.Request, fn tenantHandler) {
-	x := in.s.newExchange(w, r, in.idem)
+	x := in.s.newRequest(w, r, in.idem)
 	ws, tok, err := in.authenticate(r)
 	if err != nil {
 		x.fail(err)
 		return
 	}
 	x.caller = "ws:" + ws.key + "/" + tok.tenantKey
-	x.run(func(x *exchange) (any, *apiError) { return fn(x, ws, tok) })
+	x.run(func(x *request) (any, *apiError) { return fn(x, ws, tok) })
 }
 
 // adminOnly refuses tenant tokens: /customers needs a workspace-level token.
 func adminOnly(fn tenantHandler) tenantHandler {
-	return func(x *exchange, ws *workspace, tok *tokenInfo) (any, *apiError) {
+	return func(x *request, ws *workspace, tok *tokenInfo) (any, *apiError) {
 		if tok.tenantKey != "" && !tok.isAdmin {
 			return nil, errAccessDenied("a tenant token may only use /self; /customers needs a workspace-level token")
 		}

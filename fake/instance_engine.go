@@ -18,14 +18,14 @@ type engineWorkspaceJSON struct {
 
 // answer sets the version header of an engine answer about ws and returns ws as the engine API
 // shows it. Called with ws.mu held.
-func (ws *workspace) answer(x *exchange) engineWorkspaceJSON {
+func (ws *workspace) answer(x *request) engineWorkspaceJSON {
 	x.w.Header()[versionHeader] = []string{strconv.FormatUint(ws.version, 10)}
 	return ws.engineJSON()
 }
 
 // brief sets the version header and answers a create or update with the workspace's key and
 // version only: the hub, which made the change, knows the rest. Called with ws.mu held.
-func (ws *workspace) brief(x *exchange) engineBrief {
+func (ws *workspace) brief(x *request) engineBrief {
 	x.w.Header()[versionHeader] = []string{strconv.FormatUint(ws.version, 10)}
 	return engineBrief{Key: ws.key, Version: ws.version}
 }
@@ -46,7 +46,7 @@ func (ws *workspace) engineJSON() engineWorkspaceJSON {
 
 // serveEngine answers an engine API request, which needs the instance's engine token.
 func (in *instance) serveEngine(w http.ResponseWriter, r *http.Request, fn handlerFunc) {
-	x := in.s.newExchange(w, r, in.idem)
+	x := in.s.newRequest(w, r, in.idem)
 	if err := in.checkEngineToken(r); err != nil {
 		x.fail(err)
 		return
@@ -71,7 +71,7 @@ func (in *instance) engineCustomer(key, id string) (any, *apiError) {
 	return e.cur, nil
 }
 
-func (in *instance) engineCreate(x *exchange) (any, *apiError) {
+func (in *instance) engineCreate(x *request) (any, *apiError) {
 	f, err := parseForm(x.body)
 	if err != nil {
 		return nil, err
@@ -119,7 +119,7 @@ func (in *instance) engineList() listJSON[engineBrief] {
 	return out
 }
 
-func (in *instance) engineGet(x *exchange, key string) (any, *apiError) {
+func (in *instance) engineGet(x *request, key string) (any, *apiError) {
 	ws := in.workspace(key)
 	if ws == nil {
 		return nil, errNotFound("workspace %q not found on instance %q", key, in.id)
@@ -149,7 +149,7 @@ func errVersionConflict(key string, want, have uint64) *apiError {
 
 // enginePatch applies an update all or nothing: every field is checked before any is applied.
 // With ifVersion it applies only to that version of the workspace.
-func (in *instance) enginePatch(x *exchange, key string) (any, *apiError) {
+func (in *instance) enginePatch(x *request, key string) (any, *apiError) {
 	f, err := parseForm(x.body)
 	if err != nil {
 		return nil, err

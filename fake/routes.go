@@ -99,37 +99,37 @@ var (
 			in.serveTenant(w, r, adminOnly(customerAction(p[0], in.restoreCustomer)))
 		}),
 		newRoute(apiEngine, "GET", "/workspaces", func(in *instance, w http.ResponseWriter, r *http.Request, _ params) {
-			in.serveEngine(w, r, func(*exchange) (any, *apiError) { return in.engineList(), nil })
+			in.serveEngine(w, r, func(*request) (any, *apiError) { return in.engineList(), nil })
 		}),
 		newRoute(apiEngine, "POST", "/workspaces", func(in *instance, w http.ResponseWriter, r *http.Request, _ params) {
 			in.serveEngine(w, r, in.engineCreate)
 		}),
 		newRoute(apiEngine, "GET", "/workspaces/{key}", func(in *instance, w http.ResponseWriter, r *http.Request, p params) {
-			in.serveEngine(w, r, func(x *exchange) (any, *apiError) { return in.engineGet(x, p[0]) })
+			in.serveEngine(w, r, func(x *request) (any, *apiError) { return in.engineGet(x, p[0]) })
 		}),
 		newRoute(apiEngine, "PATCH", "/workspaces/{key}", func(in *instance, w http.ResponseWriter, r *http.Request, p params) {
-			in.serveEngine(w, r, func(x *exchange) (any, *apiError) { return in.enginePatch(x, p[0]) })
+			in.serveEngine(w, r, func(x *request) (any, *apiError) { return in.enginePatch(x, p[0]) })
 		}),
 		newRoute(apiEngine, "DELETE", "/workspaces/{key}", func(in *instance, w http.ResponseWriter, r *http.Request, p params) {
-			in.serveEngine(w, r, func(*exchange) (any, *apiError) { return in.engineDelete(p[0]) })
+			in.serveEngine(w, r, func(*request) (any, *apiError) { return in.engineDelete(p[0]) })
 		}),
 		newRoute(apiEngine, "GET", "/workspaces/{key}/customers/{id}", func(in *instance, w http.ResponseWriter, r *http.Request, p params) {
-			in.serveEngine(w, r, func(*exchange) (any, *apiError) { return in.engineCustomer(p[0], p[1]) })
+			in.serveEngine(w, r, func(*request) (any, *apiError) { return in.engineCustomer(p[0], p[1]) })
 		}),
 	}
 
 	adminRoutes = []route[*Server]{
 		newRoute(apiAdmin, "GET", "/_fake/faults", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
-			s.serveAdmin(w, r, func(*exchange) (any, *apiError) { return listJSON[Fault]{Items: s.faults.List()}, nil })
+			s.serveAdmin(w, r, func(*request) (any, *apiError) { return listJSON[Fault]{Items: s.faults.List()}, nil })
 		}),
 		newRoute(apiAdmin, "POST", "/_fake/faults", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
 			s.serveAdmin(w, r, s.addFault)
 		}),
 		newRoute(apiAdmin, "DELETE", "/_fake/faults", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
-			s.serveAdmin(w, r, func(*exchange) (any, *apiError) { s.faults.Clear(); return map[string]any{}, nil })
+			s.serveAdmin(w, r, func(*request) (any, *apiError) { s.faults.Clear(); return map[string]any{}, nil })
 		}),
 		newRoute(apiAdmin, "DELETE", "/_fake/faults/{id}", func(s *Server, w http.ResponseWriter, r *http.Request, p params) {
-			s.serveAdmin(w, r, func(*exchange) (any, *apiError) {
+			s.serveAdmin(w, r, func(*request) (any, *apiError) {
 				if !s.faults.Remove(p[0]) {
 					return nil, errNotFound("fault %q not found", p[0])
 				}
@@ -137,10 +137,10 @@ var (
 			})
 		}),
 		newRoute(apiAdmin, "GET", "/_fake/journal", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
-			s.serveAdmin(w, r, func(*exchange) (any, *apiError) { return listJSON[JournalEntry]{Items: s.Journal()}, nil })
+			s.serveAdmin(w, r, func(*request) (any, *apiError) { return listJSON[JournalEntry]{Items: s.Journal()}, nil })
 		}),
 		newRoute(apiAdmin, "DELETE", "/_fake/journal", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
-			s.serveAdmin(w, r, func(*exchange) (any, *apiError) { s.ResetJournal(); return map[string]any{}, nil })
+			s.serveAdmin(w, r, func(*request) (any, *apiError) { s.ResetJournal(); return map[string]any{}, nil })
 		}),
 	}
 )

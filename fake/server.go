@@ -40,7 +40,6 @@ type Server struct {
 
 	faults  *Faults
 	journal *journal
-	bufs    sync.Pool // answer buffers
 
 	hubInstance *Instance            // the instance the hub hosts, "hub"
 	instances   map[string]*Instance // the instances of this process by id, the hub's own included
@@ -205,7 +204,7 @@ type hubHandler struct{ s *Server }
 
 func (h hubHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/_fake/") {
-		fail := func(err *apiError) { h.s.newExchange(w, r, nil).fail(err) }
+		fail := func(err *apiError) { h.s.newRequest(w, r, nil).fail(err) }
 		serveRoutes(h.s, adminRoutes, w, r, fail, func() { fail(errNotFound("no route for %s %s", r.Method, r.URL.Path)) })
 		return
 	}

@@ -13,9 +13,9 @@ import (
 // maxBodyBytes is the largest request body the API accepts (10 MB).
 const maxBodyBytes = 10 << 20
 
-// exchange is one request being answered: what every handler of the hub and the instances
+// request is one request being served: what every handler of the hub and the instances
 // needs, and the one place where answers are written.
-type exchange struct {
+type request struct {
 	s      *Server
 	w      http.ResponseWriter
 	r      *http.Request
@@ -26,14 +26,14 @@ type exchange struct {
 	idem   *idempotency // the answering side's idempotency store
 }
 
-func (s *Server) newExchange(w http.ResponseWriter, r *http.Request, idem *idempotency) *exchange {
-	x := &exchange{s: s, w: w, r: r, reqID: s.requestID(), start: s.cfg.now(), idem: idem}
+func (s *Server) newRequest(w http.ResponseWriter, r *http.Request, idem *idempotency) *request {
+	x := &request{s: s, w: w, r: r, reqID: s.requestID(), start: s.cfg.now(), idem: idem}
 	w.Header()["X-Request-Id"] = []string{x.reqID}
 	return x
 }
 
 // readBody reads the request body, refusing one over the size limit before reading it whole.
-func (x *exchange) readBody() *apiError {
+func (x *request) readBody() *apiError {
 	if x.r.ContentLength > maxBodyBytes {
 		return errTooLarge(maxBodyBytes)
 	}
@@ -49,11 +49,11 @@ func (x *exchange) readBody() *apiError {
 }
 
 // handlerFunc answers a request with a value to send as JSON with status 200, or an error.
-type handlerFunc func(x *exchange) (any, *apiError)
+type handlerFunc func(x *request) (any, *apiError)
 
 // run reads the body when the method has one, applies the Idempotency-Key of a POST, calls h and
 // writes its answer.
-func (x *exchange) run(h handlerFunc) {
+func (x *request) run(h handlerFunc) {
 	if m := x.r.Method; m == http.MethodPost || m == http.MethodPatch || m == http.MethodPut {
 		if err := x.readBody(); err != nil {
 			x.fail(err)
@@ -91,29 +91,24 @@ func (x *exchange) run(h handlerFunc) {
 	x.write(status, body)
 }
 
-func (x *exchange) ok(v any) {
+func (x *request) ok(v any) {
 	status, body := x.encode(v, nil)
 	x.write(status, body)
 }
 
-func (x *exchange) fail(err *apiError) {
+func (x *request) fail(err *apiError) {
 	status, body := x.encode(nil, err)
 	x.write(status, body)
 }
 
-func (x *exchange) encode(v any, aerr *apiError) (int, []byte) {
+// encode returns the status and body of the response: v as JSON with 200, or the error.
+func (x *request) encode(v any, aerr *apiError) (int, []byte) {
 	if aerr == nil {
-		var b []byte
-		var err error
-		if a, ok := v.(jsonAppender); ok {
-			b, err = a.appendJSON(x.s.buffer())
-		} else {
-			b, err = json.Marshal(v)
-		}
+		b, err := json.Marshal(v)
 		if err == nil {
 			return http.StatusOK, b
 		}
-		aerr = errInternal("could not encode the answer")
+		aerr = errInternal("could not encode the response")
 	}
 	if aerr.retryAfter > 0 {
 		x.w.Header().Set("Retry-After", strconv.Itoa(aerr.retryAfter))
@@ -122,29 +117,12 @@ func (x *exchange) encode(v any, aerr *apiError) (int, []byte) {
 	return aerr.status, b
 }
 
-// buffer returns an empty buffer to write an answer into; write gives it back.
-func (s *Server) buffer() []byte {
-	if b, ok := s.bufs.Get().(*[]byte); ok {
-		return (*b)[:0]
-	}
-	return make([]byte, 0, 2048)
-}
-
-// recycle keeps an answer's buffer for the next one, unless it grew large.
-func (s *Server) recycle(b []byte) {
-	if cap(b) <= 256<<10 {
-		b = b[:0]
-		s.bufs.Put(&b)
-	}
-}
-
-func (x *exchange) write(status int, body []byte) {
+func (x *request) write(status int, body []byte) {
 	h := x.w.Header()
 	h["Content-Type"] = []string{"application/json; charset=utf-8"}
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	x.w.WriteHeader(status)
-	_, _ = x.w.Write(body) // copied: the in-process recorder and net/http both buffer it
-	x.s.recycle(body)
+	_, _ = x.w.Write(body)
 	if l := x.s.cfg.logger; l != nil && l.Enabled(x.r.Context(), slog.LevelDebug) {
 		l.LogAttrs(x.r.Context(), slog.LevelDebug, "request",
 			slog.String("method", x.r.Method), slog.String("path", x.r.URL.Path),
