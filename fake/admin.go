@@ -20,7 +20,7 @@ import (
 //	GET    /_fake/journal       {"items": [journal entries]}
 //	DELETE /_fake/journal       empty the journal
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request, fn handlerFunc) {
-	x := s.newRequest(w, r, nil)
+	x := s.env.newRequest(w, r, nil)
 	tok := bearer(r)
 	if tok == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.adminToken)) != 1 {
 		x.fail(errNotAuthenticated("the fake's admin API needs the admin token of the default org"))
@@ -36,11 +36,11 @@ func (s *Server) addFault(x *request) (any, *apiError) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, errBadRequest("fault: %s", cleanJSONError(err))
 	}
-	id, err := s.faults.Add(f)
+	id, err := s.env.faults.Add(f)
 	if err != nil {
 		return nil, errBadRequest("%s", strings.TrimPrefix(err.Error(), "fake: "))
 	}
-	for _, got := range s.faults.List() {
+	for _, got := range s.env.faults.List() {
 		if got.ID == id {
 			return got, nil
 		}

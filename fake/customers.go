@@ -53,7 +53,7 @@ func (ws *workspace) insertCustomer(c *customer) {
 // ensureTenant finds the customer a tenant token names by its internal id, creating it on first
 // use with the token's name and fields. A tenant that was archived may not sign in.
 func (in *instance) ensureTenant(ws *workspace, tok *tokenInfo) *apiError {
-	now := formatTime(in.s.now())
+	now := formatTime(in.env.now())
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	if e := ws.byInternal[tok.tenantKey]; e != nil {
@@ -72,7 +72,7 @@ func (in *instance) ensureTenant(ws *workspace, tok *tokenInfo) *apiError {
 		name = tok.tenantKey
 	}
 	ws.insertCustomer((&customer{
-		ID: in.s.ids.objectID(), Name: name, InternalID: tok.tenantKey, Fields: tok.fields,
+		ID: in.env.ids.objectID(), Name: name, InternalID: tok.tenantKey, Fields: tok.fields,
 		IsActive: true, IsBillable: true, LastActiveAt: now, CreatedAt: now,
 	}).index())
 	return nil
@@ -128,8 +128,8 @@ func (in *instance) createCustomer(x *request, ws *workspace, _ *tokenInfo) (any
 	if err != nil {
 		return nil, err
 	}
-	now := formatTime(in.s.now())
-	c := &customer{ID: in.s.ids.objectID(), IsActive: true, IsBillable: true, CreatedAt: now}
+	now := formatTime(in.env.now())
+	c := &customer{ID: in.env.ids.objectID(), IsActive: true, IsBillable: true, CreatedAt: now}
 	if !f.has("name") {
 		f.fail("name", "is required")
 	}
@@ -255,7 +255,7 @@ func (in *instance) updateCustomer(x *request, ws *workspace, e *custEntry, repl
 
 // archiveCustomer answers DELETE /customers/{id}; archiving twice changes nothing.
 func (in *instance) archiveCustomer(_ *request, ws *workspace, e *custEntry) (any, *apiError) {
-	now := formatTime(in.s.now())
+	now := formatTime(in.env.now())
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	if e.cur.ArchivedAt == "" {

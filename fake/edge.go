@@ -13,7 +13,7 @@ const attemptHeader = "X-Membrane-Attempt"
 
 // serveEdge is what every request to a server of the fake passes through: the faults that
 // match it fire, and the journal records it. server is "hub" or the instance id.
-func (s *Server) serveEdge(w http.ResponseWriter, r *http.Request, server string, org func(*http.Request) string, h http.Handler) {
+func (s *env) serveEdge(w http.ResponseWriter, r *http.Request, server string, org func(*http.Request) string, h http.Handler) {
 	sw := &statusWriter{ResponseWriter: w}
 	var fault *Fault
 	if s.faults != nil {
@@ -41,7 +41,7 @@ func (s *Server) serveEdge(w http.ResponseWriter, r *http.Request, server string
 }
 
 // applyFault makes the fault happen and reports whether the request is still to be served.
-func (s *Server) applyFault(w *statusWriter, r *http.Request, f *Fault, h http.Handler) bool {
+func (s *env) applyFault(w *statusWriter, r *http.Request, f *Fault, h http.Handler) bool {
 	if f.Latency > 0 {
 		if !sleep(r.Context(), f.Latency) {
 			abort(w)

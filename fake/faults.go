@@ -134,7 +134,7 @@ func (f *Fault) check() error {
 
 // Faults holds a server's faults. It is safe for concurrent use.
 type Faults struct {
-	s       *Server
+	ids     *idSource    // draws for Probability
 	active  atomic.Int32 // how many faults are held: 0 lets requests skip the lock
 	withOrg atomic.Int32 // how many of them name an org
 
@@ -144,7 +144,7 @@ type Faults struct {
 }
 
 // Faults returns the server's faults, to add, list and remove.
-func (s *Server) Faults() *Faults { return s.faults }
+func (s *Server) Faults() *Faults { return s.env.faults }
 
 // Add adds f and returns its id. A fault that makes no sense is an error, and nothing is added.
 func (fs *Faults) Add(f Fault) (string, error) {
@@ -244,6 +244,6 @@ func (fs *Faults) match(r *http.Request, server string, org func() string) *Faul
 // draw returns a number in [0, 1) from the server's random source.
 func (fs *Faults) draw() float64 {
 	var b [8]byte
-	fs.s.ids.read(b[:])
+	fs.ids.read(b[:])
 	return float64(binary.LittleEndian.Uint64(b[:])>>11) / (1 << 53)
 }

@@ -41,7 +41,8 @@ func (r Role) can(p permission) bool {
 
 // hub serves the Management API: orgs, members, org workspaces and the instance registry.
 type hub struct {
-	s    *Server
+	env  *env
+	own  http.Handler // the instance the hub hosts, which serves the workspace side at its URL
 	idem *idempotency
 
 	mu        sync.RWMutex
@@ -101,10 +102,11 @@ type orgWorkspace struct {
 	version                                 uint64 // the instance's version of the workspace that holds this
 }
 
-func newHub(s *Server) *hub {
+func newHub(e *env, own http.Handler) *hub {
 	return &hub{
-		s:         s,
-		idem:      newIdempotency(s.cfg.now),
+		env:       e,
+		own:       own,
+		idem:      newIdempotency(e.clock),
 		orgs:      make(map[string]*org),
 		members:   make(map[[32]byte]*member),
 		byWS:      make(map[string]*wsEntry),
@@ -114,7 +116,7 @@ func newHub(s *Server) *hub {
 }
 
 func (h *hub) addOrg(id, name string) *org {
-	now := h.s.now()
+	now := h.env.now()
 	o := &org{id: id, key: strings.ToLower(strings.ReplaceAll(name, " ", "-")), name: name, createdAt: now}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -126,7 +128,7 @@ func (h *hub) addOrg(id, name string) *org {
 }
 
 func (h *hub) addMember(token string, roles map[string]Role, expiresAt time.Time) {
-	m := &member{userID: h.s.ids.objectID(), roles: roles, expiresAt: expiresAt}
+	m := &member{userID: h.env.ids.objectID(), roles: roles, expiresAt: expiresAt}
 	h.mu.Lock()
 	h.members[tokenDigest(token)] = m
 	h.mu.Unlock()
@@ -148,7 +150,7 @@ func (h *hub) authenticate(r *http.Request) (*member, *apiError) {
 	switch {
 	case m == nil:
 		return nil, errNotAuthenticated("unknown platform token")
-	case !expiresAt.IsZero() && !h.s.now().Before(expiresAt):
+	case !expiresAt.IsZero() && !h.env.now().Before(expiresAt):
 		return nil, errNotAuthenticated("the platform token has expired")
 	}
 	return m, nil
@@ -207,7 +209,7 @@ func defaultOrg(m *member) (string, bool) {
 // the hub's own instance, which the hub hosts as in a single-instance deployment, or the
 // instance that hosts the workspace of a workspace token.
 func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	serveRoutes(h, hubRoutes, w, r, func(err *apiError) { h.s.newRequest(w, r, h.idem).fail(err) },
+	serveRoutes(h, hubRoutes, w, r, func(err *apiError) { h.env.newRequest(w, r, h.idem).fail(err) },
 		func() { h.serveWorkspaceSide(w, r) })
 }
 
@@ -218,7 +220,7 @@ type orgHandler func(x *request, m *member) (any, *apiError)
 type wsHandler func(x *request, o *org, e *wsEntry) (any, *apiError)
 
 func (h *hub) serve(w http.ResponseWriter, r *http.Request, fn orgHandler) {
-	x := h.s.newRequest(w, r, h.idem)
+	x := h.env.newRequest(w, r, h.idem)
 	m, err := h.authenticate(r)
 	if err != nil {
 		x.fail(err)
@@ -229,7 +231,7 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request, fn orgHandler) {
 }
 
 func (h *hub) serveWS(w http.ResponseWriter, r *http.Request, id string, p permission, fn wsHandler) {
-	x := h.s.newRequest(w, r, h.idem)
+	x := h.env.newRequest(w, r, h.idem)
 	m, err := h.authenticate(r)
 	if err != nil {
 		x.fail(err)

@@ -50,7 +50,7 @@ func (h *hub) engine(ctx context.Context, ref *instanceRef, method, path string,
 	}
 	req.Header.Set("Authorization", "Bearer "+ref.engineToken)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := h.s.transport.RoundTrip(req)
+	resp, err := h.env.transport.RoundTrip(req)
 	if err != nil {
 		return engineReply{}, errDependency("instance %q cannot be reached", ref.id)
 	}

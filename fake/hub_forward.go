@@ -30,7 +30,7 @@ func (h *hub) serveWorkspaceSide(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	h.s.hubInstance.ServeHTTP(w, r)
+	h.own.ServeHTTP(w, r)
 }
 
 // hostOf returns the id of the instance hosting the workspace a workspace token names, or ""
@@ -71,7 +71,7 @@ var hopHeaders = [...]string{"Connection", "Keep-Alive", "Proxy-Connection", "Pr
 func (h *hub) forward(w http.ResponseWriter, r *http.Request, ref *instanceRef) {
 	out, err := http.NewRequestWithContext(r.Context(), r.Method, ref.url()+r.URL.RequestURI(), r.Body)
 	if err != nil {
-		h.s.newRequest(w, r, h.idem).fail(errInternal("could not build the request to instance %q", ref.id))
+		h.env.newRequest(w, r, h.idem).fail(errInternal("could not build the request to instance %q", ref.id))
 		return
 	}
 	out.ContentLength = r.ContentLength
@@ -79,9 +79,9 @@ func (h *hub) forward(w http.ResponseWriter, r *http.Request, ref *instanceRef) 
 	for _, k := range hopHeaders {
 		out.Header.Del(k)
 	}
-	resp, err := h.s.transport.RoundTrip(out)
+	resp, err := h.env.transport.RoundTrip(out)
 	if err != nil {
-		h.s.newRequest(w, r, h.idem).fail(errDependency("instance %q cannot be reached", ref.id))
+		h.env.newRequest(w, r, h.idem).fail(errDependency("instance %q cannot be reached", ref.id))
 		return
 	}
 	defer resp.Body.Close()

@@ -45,12 +45,12 @@ func (h *hub) accessToken(x *request, o *org, e *wsEntry) (any, *apiError) {
 		}
 		tenantKey = key
 	}
-	now := h.s.now()
+	now := h.env.now()
 	claims := jwt.MapClaims{
 		"workspaceKey": ws.key,
 		"iss":          ws.key,
 		"iat":          now.Unix(),
-		"exp":          now.Add(h.s.cfg.tokenTTL).Unix(),
+		"exp":          now.Add(h.env.tokenTTL).Unix(),
 	}
 	if tenantKey != "" {
 		claims["tenantKey"] = tenantKey

@@ -112,10 +112,10 @@ func (h *hub) createWorkspace(x *request, m *member) (any, *apiError) {
 	if ref == nil {
 		return nil, errNotFound("membrane instance %q not found", instanceID)
 	}
-	now := h.s.now()
+	now := h.env.now()
 	ws := &orgWorkspace{
-		id: h.s.ids.objectID(), orgID: o.id, name: name, nameLower: strings.ToLower(name),
-		key: h.s.ids.uuid(), secret: h.s.ids.secret(), instanceID: instanceID, logoURI: logo,
+		id: h.env.ids.objectID(), orgID: o.id, name: name, nameLower: strings.ToLower(name),
+		key: h.env.ids.uuid(), secret: h.env.ids.secret(), instanceID: instanceID, logoURI: logo,
 		createdAt: now, updatedAt: now, cfg: newConfig(),
 	}
 	if err := h.place(x.r.Context(), o, ws, ref, nil); err != nil {
@@ -275,7 +275,7 @@ func (h *hub) patchWorkspace(x *request, o *org, e *wsEntry) (any, *apiError) {
 		if len(p) == 0 && !f.has("name") && !f.has("logoUri") {
 			return cur, nil, nil // nothing the API knows was sent
 		}
-		next.updatedAt = h.s.now()
+		next.updatedAt = h.env.now()
 		// The instance gets the resulting values of the fields sent, not the merge to make.
 		all := next.cfg.engineFields()
 		update := make(map[string]any, len(p))
@@ -297,7 +297,7 @@ func (h *hub) archiveWorkspace(x *request, o *org, e *wsEntry) (any, *apiError) 
 		if cur.archivedAt != nil {
 			return cur, nil, nil
 		}
-		now := h.s.now()
+		now := h.env.now()
 		next := *cur
 		next.archivedAt, next.updatedAt = &now, now
 		return &next, map[string]any{"archivedAt": formatTime(now)}, nil
@@ -316,7 +316,7 @@ func (h *hub) restoreWorkspace(x *request, o *org, e *wsEntry) (any, *apiError) 
 			return cur, nil, nil
 		}
 		next := *cur
-		next.archivedAt, next.updatedAt = nil, h.s.now()
+		next.archivedAt, next.updatedAt = nil, h.env.now()
 		return &next, map[string]any{"archivedAt": nil}, nil
 	})
 	if err != nil {
@@ -330,7 +330,7 @@ func (h *hub) restoreWorkspace(x *request, o *org, e *wsEntry) (any, *apiError) 
 func (h *hub) rotateSecret(x *request, o *org, e *wsEntry) (any, *apiError) {
 	next, err := h.change(x.r.Context(), o, e, func(cur *orgWorkspace) (*orgWorkspace, map[string]any, *apiError) {
 		next := *cur
-		next.secret, next.updatedAt = h.s.ids.secret(), h.s.now()
+		next.secret, next.updatedAt = h.env.ids.secret(), h.env.now()
 		return &next, map[string]any{"secret": next.secret, "secretGrace": true}, nil
 	})
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 // instance runs workspaces: their runtime configuration and their customers. It serves the
 // workspace API (workspace tokens) and the engine API (the hub, with the engine token).
 type instance struct {
-	s           *Server
+	env         *env
 	id, name    string
 	engineToken string
 	idem        *idempotency
@@ -41,16 +41,16 @@ type workspace struct {
 	seq        uint64
 }
 
-func newInstance(s *Server, id, name string) *instance {
-	engineToken := s.cfg.engineToken
+// newInstance makes an instance; an empty engineToken is drawn at random.
+func newInstance(e *env, id, name, engineToken string) *instance {
 	if engineToken == "" {
-		engineToken = "eng-" + s.ids.secret()
+		engineToken = "eng-" + e.ids.secret()
 	}
 	return &instance{
-		s: s, id: id, name: name,
+		env: e, id: id, name: name,
 		engineToken: engineToken,
-		idem:        newIdempotency(s.cfg.now),
-		parser:      newTokenParser(s.cfg.now),
+		idem:        newIdempotency(e.clock),
+		parser:      newTokenParser(e.clock),
 		workspaces:  make(map[string]*workspace),
 	}
 }
@@ -64,7 +64,7 @@ func (in *instance) workspace(key string) *workspace {
 
 // ServeHTTP answers the workspace API, the engine API and the health check.
 func (in *instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	fail := func(err *apiError) { in.s.newRequest(w, r, in.idem).fail(err) }
+	fail := func(err *apiError) { in.env.newRequest(w, r, in.idem).fail(err) }
 	serveRoutes(in, instanceRoutes, w, r, fail, func() {
 		fail(errNotFound("no route for %s %s", r.Method, r.URL.Path))
 	})
@@ -72,7 +72,7 @@ func (in *instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serveHealth answers GET / as the real API does: 200.
 func (in *instance) serveHealth(w http.ResponseWriter, r *http.Request, _ params) {
-	in.s.newRequest(w, r, in.idem).ok(map[string]string{"status": "ok", "instance": in.id})
+	in.env.newRequest(w, r, in.idem).ok(map[string]string{"status": "ok", "instance": in.id})
 }
 
 // tenantHandler answers a workspace API request made with a verified workspace token.
@@ -80,7 +80,7 @@ type tenantHandler func(x *request, ws *workspace, tok *tokenInfo) (any, *apiErr
 
 // serveTenant verifies the workspace token of r and answers with fn.
 func (in *instance) serveTenant(w http.ResponseWriter, r *http.Request, fn tenantHandler) {
-	x := in.s.newRequest(w, r, in.idem)
+	x := in.env.newRequest(w, r, in.idem)
 	ws, tok, err := in.authenticate(r)
 	if err != nil {
 		x.fail(err)

@@ -46,7 +46,7 @@ func (ws *workspace) engineJSON() engineWorkspaceJSON {
 
 // serveEngine answers an engine API request, which needs the instance's engine token.
 func (in *instance) serveEngine(w http.ResponseWriter, r *http.Request, fn handlerFunc) {
-	x := in.s.newRequest(w, r, in.idem)
+	x := in.env.newRequest(w, r, in.idem)
 	if err := in.checkEngineToken(r); err != nil {
 		x.fail(err)
 		return
@@ -89,7 +89,7 @@ func (in *instance) engineCreate(x *request) (any, *apiError) {
 		return nil, err
 	}
 	ws := &workspace{
-		key: key, createdAt: in.s.now(), version: 1, secret: []byte(secret), cfg: cfg, keys: parsePublicKeys(cfg.PublicKeys),
+		key: key, createdAt: in.env.now(), version: 1, secret: []byte(secret), cfg: cfg, keys: parsePublicKeys(cfg.PublicKeys),
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -187,8 +187,8 @@ func (in *instance) enginePatch(x *request, key string) (any, *apiError) {
 	if hasSecret {
 		// A rotation (and only a rotation: not a repair) may leave the old secret valid a while.
 		ws.prevSecret, ws.prevUntil = nil, time.Time{}
-		if graceful, _ := f.bool("secretGrace"); graceful && in.s.cfg.secretGrace > 0 {
-			ws.prevSecret, ws.prevUntil = ws.secret, in.s.now().Add(in.s.cfg.secretGrace)
+		if graceful, _ := f.bool("secretGrace"); graceful && in.env.secretGrace > 0 {
+			ws.prevSecret, ws.prevUntil = ws.secret, in.env.now().Add(in.env.secretGrace)
 		}
 	}
 	ws.cfg = cfg

@@ -67,7 +67,7 @@ func (j *journal) reset() {
 // Journal returns the requests the server and its instances answered, oldest first (at most
 // the last 10,000), so that a test can check how its code behaved: how many attempts, which
 // idempotency keys, which statuses.
-func (s *Server) Journal() []JournalEntry { return s.journal.list() }
+func (s *Server) Journal() []JournalEntry { return s.env.journal.list() }
 
 // ResetJournal empties the journal.
-func (s *Server) ResetJournal() { s.journal.reset() }
+func (s *Server) ResetJournal() { s.env.journal.reset() }

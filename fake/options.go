@@ -35,6 +35,20 @@ type remoteInstance struct {
 	id, url, engineToken string
 }
 
+// readOptions applies opts to the defaults.
+func readOptions(opts []Option) (config, error) {
+	cfg := defaultConfig()
+	for _, opt := range opts {
+		if opt == nil {
+			return config{}, errors.New("fake: nil option")
+		}
+		if err := opt(&cfg); err != nil {
+			return config{}, err
+		}
+	}
+	return cfg, nil
+}
+
 func defaultConfig() config {
 	return config{
 		now:          time.Now,

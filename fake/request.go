@@ -16,7 +16,7 @@ const maxBodyBytes = 10 << 20
 // request is one request being served: what every handler of the hub and the instances
 // needs, and the one place where answers are written.
 type request struct {
-	s      *Server
+	env    *env
 	w      http.ResponseWriter
 	r      *http.Request
 	reqID  string
@@ -26,8 +26,8 @@ type request struct {
 	idem   *idempotency // the answering side's idempotency store
 }
 
-func (s *Server) newRequest(w http.ResponseWriter, r *http.Request, idem *idempotency) *request {
-	x := &request{s: s, w: w, r: r, reqID: s.requestID(), start: s.cfg.now(), idem: idem}
+func (e *env) newRequest(w http.ResponseWriter, r *http.Request, idem *idempotency) *request {
+	x := &request{env: e, w: w, r: r, reqID: e.requestID(), start: e.clock(), idem: idem}
 	w.Header()["X-Request-Id"] = []string{x.reqID}
 	return x
 }
@@ -123,11 +123,11 @@ func (x *request) write(status int, body []byte) {
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	x.w.WriteHeader(status)
 	_, _ = x.w.Write(body)
-	if l := x.s.cfg.logger; l != nil && l.Enabled(x.r.Context(), slog.LevelDebug) {
+	if l := x.env.logger; l != nil && l.Enabled(x.r.Context(), slog.LevelDebug) {
 		l.LogAttrs(x.r.Context(), slog.LevelDebug, "request",
 			slog.String("method", x.r.Method), slog.String("path", x.r.URL.Path),
 			slog.Int("status", status), slog.String("requestId", x.reqID),
-			slog.Duration("took", x.s.cfg.now().Sub(x.start)))
+			slog.Duration("took", x.env.clock().Sub(x.start)))
 	}
 }
 

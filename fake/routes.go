@@ -120,17 +120,17 @@ var (
 
 	adminRoutes = []route[*Server]{
 		newRoute(apiAdmin, "GET", "/_fake/faults", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
-			s.serveAdmin(w, r, func(*request) (any, *apiError) { return listJSON[Fault]{Items: s.faults.List()}, nil })
+			s.serveAdmin(w, r, func(*request) (any, *apiError) { return listJSON[Fault]{Items: s.env.faults.List()}, nil })
 		}),
 		newRoute(apiAdmin, "POST", "/_fake/faults", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
 			s.serveAdmin(w, r, s.addFault)
 		}),
 		newRoute(apiAdmin, "DELETE", "/_fake/faults", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
-			s.serveAdmin(w, r, func(*request) (any, *apiError) { s.faults.Clear(); return map[string]any{}, nil })
+			s.serveAdmin(w, r, func(*request) (any, *apiError) { s.env.faults.Clear(); return map[string]any{}, nil })
 		}),
 		newRoute(apiAdmin, "DELETE", "/_fake/faults/{id}", func(s *Server, w http.ResponseWriter, r *http.Request, p params) {
 			s.serveAdmin(w, r, func(*request) (any, *apiError) {
-				if !s.faults.Remove(p[0]) {
+				if !s.env.faults.Remove(p[0]) {
 					return nil, errNotFound("fault %q not found", p[0])
 				}
 				return map[string]any{}, nil
