@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/subtle"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 )
@@ -46,39 +45,4 @@ func (s *Server) addFault(x *request) (any, *apiError) {
 		}
 	}
 	return nil, errInternal("fault %q vanished", id)
-}
-
-// orgOf names the org a Management API request is about, for faults that match an org: its
-// orgId, or the org of the workspace in its path.
-func (h *hub) orgOf(r *http.Request) string {
-	if id := r.URL.Query().Get("orgId"); id != "" {
-		return id
-	}
-	segs, _ := pathSegments(r)
-	if len(segs) == 0 || segs[0] != "org-workspaces" {
-		return ""
-	}
-	if len(segs) > 1 {
-		h.mu.RLock()
-		e := h.byWS[segs[1]]
-		h.mu.RUnlock()
-		if e != nil {
-			return e.org.id
-		}
-		return ""
-	}
-	if r.Method != http.MethodPost || r.Body == nil {
-		return ""
-	}
-	// A create names its org in the body: read it, and leave the body for the handler.
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
-	r.Body = io.NopCloser(bytes.NewReader(b))
-	if err != nil {
-		return ""
-	}
-	var body struct {
-		OrgID string `json:"orgId"`
-	}
-	_ = json.Unmarshal(b, &body)
-	return body.OrgID
 }

@@ -1,7 +1,10 @@
 package fake
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -244,4 +247,39 @@ func (h *hub) serveWS(w http.ResponseWriter, r *http.Request, id string, p permi
 	}
 	x.caller = m.userID
 	x.run(func(x *request) (any, *apiError) { return fn(x, o, e) })
+}
+
+// orgOf names the org a Management API request is about, for faults that match an org: its
+// orgId, or the org of the workspace in its path.
+func (h *hub) orgOf(r *http.Request) string {
+	if id := r.URL.Query().Get("orgId"); id != "" {
+		return id
+	}
+	segs, _ := pathSegments(r)
+	if len(segs) == 0 || segs[0] != "org-workspaces" {
+		return ""
+	}
+	if len(segs) > 1 {
+		h.mu.RLock()
+		e := h.byWS[segs[1]]
+		h.mu.RUnlock()
+		if e != nil {
+			return e.org.id
+		}
+		return ""
+	}
+	if r.Method != http.MethodPost || r.Body == nil {
+		return ""
+	}
+	// A create names its org in the body: read it, and leave the body for the handler.
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	if err != nil {
+		return ""
+	}
+	var body struct {
+		OrgID string `json:"orgId"`
+	}
+	_ = json.Unmarshal(b, &body)
+	return body.OrgID
 }

@@ -9,16 +9,6 @@ import (
 	"strconv"
 )
 
-// hubInstanceID is the id of the instance the hub hosts itself.
-const hubInstanceID = "hub"
-
-// instanceRef is the hub's entry for an instance: where it is and how to call its engine API.
-type instanceRef struct {
-	id, name    string
-	url         func() string
-	engineToken string
-}
-
 // engineReply is an instance's answer to an engine call: its body, and the version of the
 // workspace it is about (from the versionHeader), when it is about one.
 type engineReply struct {

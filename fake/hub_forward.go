@@ -8,14 +8,6 @@ import (
 	"strings"
 )
 
-// register adds an instance to the hub's registry.
-func (h *hub) register(id, name string, url func() string, engineToken string) {
-	h.mu.Lock()
-	h.instances[id] = &instanceRef{id: id, name: name, url: url, engineToken: engineToken}
-	h.instOrder = append(h.instOrder, id)
-	h.mu.Unlock()
-}
-
 // serveWorkspaceSide answers a request that is not for the Management API. Workspace-token
 // traffic for a workspace on another instance is forwarded there; everything else (the hub's
 // own workspaces, its engine API, the health check, unknown paths) is the hub's own instance's.

@@ -13,25 +13,6 @@ func (h *hub) response(w *orgWorkspace) workspaceResponse {
 	return workspaceResponse{w, h.baseURIOf(w)}
 }
 
-// baseURIOf is the apiBaseUri of a workspace: its instance's base URL.
-func (h *hub) baseURIOf(w *orgWorkspace) string {
-	if ref := h.instance(w.instanceID); ref != nil {
-		return ref.url()
-	}
-	return ""
-}
-
-// instance finds a registered instance; "" is the hub's own.
-func (h *hub) instance(id string) *instanceRef {
-	if id == "" {
-		id = hubInstanceID
-	}
-	h.mu.RLock()
-	ref := h.instances[id]
-	h.mu.RUnlock()
-	return ref
-}
-
 // listWorkspaces answers GET /org-workspaces.
 func (h *hub) listWorkspaces(x *request, m *member) (any, *apiError) {
 	q := x.r.URL.Query()
@@ -68,17 +49,6 @@ func (h *hub) listWorkspaces(x *request, m *member) (any, *apiError) {
 		out.Items[i] = workspaceJSON(w, h.baseURIOf(w))
 	}
 	return out, nil
-}
-
-func readBoolQuery(f *form, v, name string) bool {
-	switch v {
-	case "", "false", "0":
-		return false
-	case "true", "1":
-		return true
-	}
-	f.fail(name, "must be true or false")
-	return false
 }
 
 // createWorkspace answers POST /org-workspaces: the instance creates the workspace first, and the
@@ -339,28 +309,3 @@ func (h *hub) rotateSecret(x *request, o *org, e *wsEntry) (any, *apiError) {
 	return map[string]string{"secret": next.secret}, nil
 }
 
-// listInstances answers GET /membrane-instances.
-func (h *hub) listInstances(x *request, m *member) (any, *apiError) {
-	orgID := x.r.URL.Query().Get("orgId")
-	if orgID == "" {
-		id, ok := defaultOrg(m)
-		if !ok {
-			return nil, errFields(map[string]string{"orgId": "is required: the token belongs to several orgs"})
-		}
-		orgID = id
-	}
-	if _, err := h.orgFor(m, orgID, permRead); err != nil {
-		return nil, err
-	}
-	h.mu.RLock()
-	refs := make([]*instanceRef, 0, len(h.instances))
-	for _, id := range h.instOrder {
-		refs = append(refs, h.instances[id])
-	}
-	h.mu.RUnlock()
-	out := listJSON[instanceJSON]{Items: make([]instanceJSON, len(refs))}
-	for i, ref := range refs {
-		out.Items[i] = instanceJSON{ID: ref.id, Name: ref.name, APIBaseURI: ref.url()}
-	}
-	return out, nil
-}
