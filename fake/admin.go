@@ -1,9 +1,7 @@
 package fake
 
 import (
-	"bytes"
 	"crypto/subtle"
-	"encoding/json"
 	"net/http"
 	"strings"
 )
@@ -30,9 +28,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request, fn handlerFu
 
 func (s *Server) addFault(x *request) (any, *apiError) {
 	var f Fault
-	dec := json.NewDecoder(bytes.NewReader(x.body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
+	if err := decodeStrict(x.body, &f); err != nil {
 		return nil, errBadRequest("fault: %s", cleanJSONError(err))
 	}
 	id, err := s.env.faults.Add(f)

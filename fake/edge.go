@@ -82,12 +82,7 @@ func faultError(f *Fault) *apiError {
 	case f.Status >= 500:
 		e.Type = typeInternal
 	}
-	if f.Status == http.StatusTooManyRequests || f.Status == http.StatusServiceUnavailable {
-		e.retryAfter = f.RetryAfter
-		if e.retryAfter == 0 {
-			e.retryAfter = 1
-		}
-	}
+	e.retryAfter = f.RetryAfter
 	if e.Message == "" {
 		e.Message = "injected fault: " + strconv.Itoa(f.Status) + " " + http.StatusText(f.Status)
 	}

@@ -37,8 +37,9 @@ type Fault struct {
 	// source, so WithSeed makes them repeat.
 	Probability float64 `json:"probability,omitempty"`
 
-	// Status answers this status with an error body instead of serving the request. 429 and 503
-	// carry a Retry-After of RetryAfter seconds (default 1).
+	// Status responds with this status and an error body instead of serving the request.
+	// RetryAfter, when set, adds a Retry-After header of that many seconds; without it the
+	// response has none.
 	Status     int    `json:"status,omitempty"`
 	RetryAfter int    `json:"retryAfter,omitempty"`
 	Message    string `json:"message,omitempty"`
@@ -71,13 +72,15 @@ func (f Fault) MarshalJSON() ([]byte, error) {
 	return json.Marshal(j)
 }
 
-// UnmarshalJSON reads Latency as a duration string ("250ms") or a number of milliseconds.
+// UnmarshalJSON reads Latency as a duration string ("250ms") or a number of milliseconds. A
+// field Fault does not have, or anything after the object, is an error: a misspelt field would
+// otherwise make a fault that matches every request.
 func (f *Fault) UnmarshalJSON(b []byte) error {
 	var j struct {
 		faultFields
 		Latency json.RawMessage `json:"latency,omitempty"`
 	}
-	if err := json.Unmarshal(b, &j); err != nil {
+	if err := decodeStrict(b, &j); err != nil {
 		return err
 	}
 	*f = Fault(j.faultFields)

@@ -58,7 +58,7 @@ func (h *hub) createWorkspace(x *request, m *member) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	orgID, ok := f.string("orgId")
+	orgID, ok := f.nonEmpty("orgId")
 	if !ok && !f.has("orgId") {
 		f.fail("orgId", "is required")
 	}
@@ -308,4 +308,3 @@ func (h *hub) rotateSecret(x *request, o *org, e *wsEntry) (any, *apiError) {
 	}
 	return map[string]string{"secret": next.secret}, nil
 }
-

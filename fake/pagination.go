@@ -69,4 +69,3 @@ func readBoolQuery(f *form, v, name string) bool {
 	f.fail(name, "must be true or false")
 	return false
 }
-

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +55,10 @@ type handlerFunc func(x *request) (any, *apiError)
 // run reads the body when the method has one, applies the Idempotency-Key of a POST, calls h and
 // writes its answer.
 func (x *request) run(h handlerFunc) {
+	if _, err := url.ParseQuery(x.r.URL.RawQuery); err != nil {
+		x.fail(errBadRequest("the query string is malformed: %s", err))
+		return
+	}
 	if m := x.r.Method; m == http.MethodPost || m == http.MethodPatch || m == http.MethodPut {
 		if err := x.readBody(); err != nil {
 			x.fail(err)
