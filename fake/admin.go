@@ -6,11 +6,11 @@ import (
 	"strings"
 )
 
-// serveAdmin answers a request of the fake's own API under /_fake/ (see adminRoutes), for tests
+// serveAdmin serves a request of the fake's own API under /_fake/ (see adminRoutes), for tests
 // that drive the fake over HTTP (the binary's users): faults and the journal. It needs the
 // admin token of the default org.
 //
-//	POST   /_fake/faults        add a fault (a Fault as JSON); answers it with its id
+//	POST   /_fake/faults        add a fault (a Fault as JSON); responds with the fault, its id set
 //	GET    /_fake/faults        {"items": [faults]}
 //	DELETE /_fake/faults        remove every fault
 //	DELETE /_fake/faults/{id}   remove one

@@ -78,7 +78,7 @@ func (in *instance) ensureTenant(ws *workspace, tok *tokenInfo) *apiError {
 	return nil
 }
 
-// self answers GET /self: the customer of a tenant token.
+// self serves GET /self: the customer of a tenant token.
 func (in *instance) self(x *request, ws *workspace, tok *tokenInfo) (any, *apiError) {
 	if tok.tenantKey == "" {
 		return nil, errAccessDenied("/self needs a tenant token: this token names no tenant")
@@ -92,7 +92,7 @@ func (in *instance) self(x *request, ws *workspace, tok *tokenInfo) (any, *apiEr
 	return e.cur, nil
 }
 
-// listCustomers answers GET /customers.
+// listCustomers serves GET /customers.
 func (in *instance) listCustomers(x *request, ws *workspace, _ *tokenInfo) (any, *apiError) {
 	q := x.r.URL.Query()
 	f := &form{}
@@ -122,7 +122,7 @@ func (in *instance) listCustomers(x *request, ws *workspace, _ *tokenInfo) (any,
 	return out, nil
 }
 
-// createCustomer answers POST /customers.
+// createCustomer serves POST /customers.
 func (in *instance) createCustomer(x *request, ws *workspace, _ *tokenInfo) (any, *apiError) {
 	f, err := parseForm(x.body)
 	if err != nil {
@@ -187,7 +187,7 @@ func readCustomer(f *form, c *customer) {
 	}
 }
 
-// customerHandler answers a request about one customer.
+// customerHandler serves a request about one customer.
 type customerHandler func(x *request, ws *workspace, e *custEntry) (any, *apiError)
 
 func customerAction(id string, fn customerHandler) tenantHandler {
@@ -202,19 +202,19 @@ func customerAction(id string, fn customerHandler) tenantHandler {
 	}
 }
 
-// getCustomer answers GET /customers/{id}.
+// getCustomer serves GET /customers/{id}.
 func (in *instance) getCustomer(_ *request, ws *workspace, e *custEntry) (any, *apiError) {
 	ws.mu.RLock()
 	defer ws.mu.RUnlock()
 	return e.cur, nil
 }
 
-// patchCustomer answers PATCH /customers/{id}: a merge of the fields sent.
+// patchCustomer serves PATCH /customers/{id}: a merge of the fields sent.
 func (in *instance) patchCustomer(x *request, ws *workspace, e *custEntry) (any, *apiError) {
 	return in.updateCustomer(x, ws, e, false)
 }
 
-// putCustomer answers PUT /customers/{id}: the whole customer, with what is not sent cleared.
+// putCustomer serves PUT /customers/{id}: the whole customer, with what is not sent cleared.
 func (in *instance) putCustomer(x *request, ws *workspace, e *custEntry) (any, *apiError) {
 	return in.updateCustomer(x, ws, e, true)
 }
@@ -253,7 +253,7 @@ func (in *instance) updateCustomer(x *request, ws *workspace, e *custEntry, repl
 	return e.cur, nil
 }
 
-// archiveCustomer answers DELETE /customers/{id}; archiving twice changes nothing.
+// archiveCustomer serves DELETE /customers/{id}; archiving twice changes nothing.
 func (in *instance) archiveCustomer(_ *request, ws *workspace, e *custEntry) (any, *apiError) {
 	now := formatTime(in.env.now())
 	ws.mu.Lock()
@@ -266,7 +266,7 @@ func (in *instance) archiveCustomer(_ *request, ws *workspace, e *custEntry) (an
 	return e.cur, nil
 }
 
-// restoreCustomer answers POST /customers/{id}/restore; restoring an active customer changes
+// restoreCustomer serves POST /customers/{id}/restore; restoring an active customer changes
 // nothing.
 func (in *instance) restoreCustomer(_ *request, ws *workspace, e *custEntry) (any, *apiError) {
 	ws.mu.Lock()

@@ -54,7 +54,7 @@ func (s *env) applyFault(w *statusWriter, r *http.Request, f *Fault, h http.Hand
 		return false
 	case f.DropAnswer:
 		rec := &recorder{header: make(http.Header)}
-		h.ServeHTTP(rec, r) // the work is done, the answer lost
+		h.ServeHTTP(rec, r) // the work is done, the response lost
 		w.Header().Set("X-Request-Id", rec.header.Get("X-Request-Id"))
 		abort(w)
 		return false
@@ -115,7 +115,7 @@ func callerKind(r *http.Request) string {
 	return "other"
 }
 
-// statusWriter remembers the status a handler answered.
+// statusWriter remembers the status a handler wrote.
 type statusWriter struct {
 	http.ResponseWriter
 	status  int

@@ -14,8 +14,8 @@ import (
 	"time"
 )
 
-// Fault makes matching requests misbehave: answer an error, wait, drop the connection, or do the
-// work and drop the answer. Add one with Faults().Add. Every match field that is set must match.
+// Fault makes matching requests misbehave: respond with an error, wait, drop the connection, or do the
+// work and drop the response. Add one with Faults().Add. Every match field that is set must match.
 type Fault struct {
 	// ID is assigned by Add.
 	ID string `json:"id,omitempty"`
@@ -48,7 +48,7 @@ type Fault struct {
 	// Reset drops the connection before serving the request: nothing happens.
 	Reset bool `json:"reset,omitempty"`
 	// DropAnswer serves the request, so its change is made, then drops the connection instead of
-	// answering: the client cannot tell whether it happened.
+	// responding: the client cannot tell whether it happened.
 	DropAnswer bool `json:"dropAnswer,omitempty"`
 
 	// Fired counts how often the fault fired.

@@ -10,7 +10,7 @@ import (
 )
 
 // form is a decoded JSON object body, read field by field so that presence, null and type
-// problems are all seen. Problems collect in errs, keyed by field name, and are answered
+// problems are all seen. Problems collect in errs, keyed by field name, and are reported
 // together as one 400.
 type form struct {
 	raw  map[string]json.RawMessage

@@ -160,7 +160,7 @@ func (h *hub) authenticate(r *http.Request) (*member, *apiError) {
 }
 
 // orgFor returns the org the member asks for, checking the member belongs to it and has p
-// there. An org the member does not belong to is answered 404, as if it did not exist.
+// there. An org the member does not belong to gets 404, as if it did not exist.
 func (h *hub) orgFor(m *member, orgID string, p permission) (*org, *apiError) {
 	role, ok := m.roles[orgID]
 	if !ok {
@@ -208,7 +208,7 @@ func defaultOrg(m *member) (string, bool) {
 	return "", false
 }
 
-// ServeHTTP answers the Management API, and passes every other path to the workspace side:
+// ServeHTTP serves the Management API, and passes every other path to the workspace side:
 // the hub's own instance, which the hub hosts as in a single-instance deployment, or the
 // instance that hosts the workspace of a workspace token.
 func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -216,10 +216,10 @@ func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		func() { h.serveWorkspaceSide(w, r) })
 }
 
-// orgHandler answers a request of an authenticated member.
+// orgHandler serves a request of an authenticated member.
 type orgHandler func(x *request, m *member) (any, *apiError)
 
-// wsHandler answers a request about one org workspace the member may act on.
+// wsHandler serves a request about one org workspace the member may act on.
 type wsHandler func(x *request, o *org, e *wsEntry) (any, *apiError)
 
 func (h *hub) serve(w http.ResponseWriter, r *http.Request, fn orgHandler) {

@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// serveWorkspaceSide answers a request that is not for the Management API. Workspace-token
+// serveWorkspaceSide serves a request that is not for the Management API. Workspace-token
 // traffic for a workspace on another instance is forwarded there; everything else (the hub's
 // own workspaces, its engine API, the health check, unknown paths) is the hub's own instance's.
 func (h *hub) serveWorkspaceSide(w http.ResponseWriter, r *http.Request) {
@@ -58,7 +58,7 @@ func (h *hub) hostOf(token string) string {
 var hopHeaders = [...]string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization",
 	"Te", "Trailer", "Transfer-Encoding", "Upgrade"}
 
-// forward sends r on to the instance and its answer back, as a reverse proxy does. An instance
+// forward sends r on to the instance and its response back, as a reverse proxy does. An instance
 // that cannot be reached is a 502 dependency_error.
 func (h *hub) forward(w http.ResponseWriter, r *http.Request, ref *instanceRef) {
 	out, err := http.NewRequestWithContext(r.Context(), r.Method, ref.url()+r.URL.RequestURI(), r.Body)

@@ -37,7 +37,7 @@ func (h *hub) instance(id string) *instanceRef {
 	return ref
 }
 
-// listInstances answers GET /membrane-instances.
+// listInstances serves GET /membrane-instances.
 func (h *hub) listInstances(x *request, m *member) (any, *apiError) {
 	orgID := x.r.URL.Query().Get("orgId")
 	if orgID == "" {

@@ -8,7 +8,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// accessToken answers POST /org-workspaces/{id}/access-token with a workspace token: HS256,
+// accessToken serves POST /org-workspaces/{id}/access-token with a workspace token: HS256,
 // signed with the workspace's current secret.
 func (h *hub) accessToken(x *request, o *org, e *wsEntry) (any, *apiError) {
 	f, err := parseForm(x.body)
@@ -86,7 +86,7 @@ func (h *hub) tenantKeyOf(x *request, ws *orgWorkspace, tenantID string) (string
 		InternalID string `json:"internalId"`
 	}
 	if jerr := json.Unmarshal(b.body, &c); jerr != nil || c.InternalID == "" {
-		return "", errDependency("instance answered with a broken customer")
+		return "", errDependency("instance responded with a broken customer")
 	}
 	return c.InternalID, nil
 }

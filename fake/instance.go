@@ -62,7 +62,7 @@ func (in *instance) workspace(key string) *workspace {
 	return ws
 }
 
-// ServeHTTP answers the workspace API, the engine API and the health check.
+// ServeHTTP serves the workspace API, the engine API and the health check.
 func (in *instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fail := func(err *apiError) { in.env.newRequest(w, r, in.idem).fail(err) }
 	serveRoutes(in, instanceRoutes, w, r, fail, func() {
@@ -70,15 +70,15 @@ func (in *instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// serveHealth answers GET / as the real API does: 200.
+// serveHealth serves GET / as the real API does: 200.
 func (in *instance) serveHealth(w http.ResponseWriter, r *http.Request, _ params) {
 	in.env.newRequest(w, r, in.idem).ok(map[string]string{"status": "ok", "instance": in.id})
 }
 
-// tenantHandler answers a workspace API request made with a verified workspace token.
+// tenantHandler serves a workspace API request made with a verified workspace token.
 type tenantHandler func(x *request, ws *workspace, tok *tokenInfo) (any, *apiError)
 
-// serveTenant verifies the workspace token of r and answers with fn.
+// serveTenant verifies the workspace token of r and serves it with fn.
 func (in *instance) serveTenant(w http.ResponseWriter, r *http.Request, fn tenantHandler) {
 	x := in.env.newRequest(w, r, in.idem)
 	ws, tok, err := in.authenticate(r)

@@ -87,7 +87,7 @@ func (i *Instance) EngineToken() string { return i.in.engineToken }
 // Handler is the instance's http.Handler.
 func (i *Instance) Handler() http.Handler { return i }
 
-// ServeHTTP answers as the instance, or drops the connection while it is stopped.
+// ServeHTTP serves as the instance, or drops the connection while it is stopped.
 func (i *Instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if i.stopped.Load() {
 		abort(w)

@@ -15,7 +15,7 @@ import (
 const maxBodyBytes = 10 << 20
 
 // request is one request being served: what every handler of the hub and the instances
-// needs, and the one place where answers are written.
+// needs, and the one place where responses are written.
 type request struct {
 	env    *env
 	w      http.ResponseWriter
@@ -24,7 +24,7 @@ type request struct {
 	start  time.Time
 	body   []byte
 	caller string       // who is asking, for idempotency; empty before authentication
-	idem   *idempotency // the answering side's idempotency store
+	idem   *idempotency // the serving side's idempotency store
 }
 
 func (e *env) newRequest(w http.ResponseWriter, r *http.Request, idem *idempotency) *request {
@@ -49,11 +49,11 @@ func (x *request) readBody() *apiError {
 	return nil
 }
 
-// handlerFunc answers a request with a value to send as JSON with status 200, or an error.
+// handlerFunc serves a request with a value to send as JSON with status 200, or an error.
 type handlerFunc func(x *request) (any, *apiError)
 
 // run reads the body when the method has one, applies the Idempotency-Key of a POST, calls h and
-// writes its answer.
+// writes its response.
 func (x *request) run(h handlerFunc) {
 	if _, err := url.ParseQuery(x.r.URL.RawQuery); err != nil {
 		x.fail(errBadRequest("the query string is malformed: %s", err))
@@ -145,7 +145,7 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
-// errBody reads the message of an error answer, for a dependency error that passes it on.
+// errBody reads the message of an error response, for a dependency error that passes it on.
 func errBody(b []byte) string {
 	var e apiError
 	if json.Unmarshal(b, &e) == nil && e.Message != "" {

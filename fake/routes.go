@@ -214,7 +214,7 @@ func (rt *route[T]) matchPath(segs []string) (params, bool) {
 	return p, true
 }
 
-// serveRoutes answers r with the route of routes it takes, 405 when the path is known but not
+// serveRoutes serves r with the route of routes it takes, 405 when the path is known but not
 // the method, and otherwise hands it to miss.
 func serveRoutes[T any](t T, routes []route[T], w http.ResponseWriter, r *http.Request, fail func(*apiError), miss func()) {
 	segs, ok := pathSegments(r)

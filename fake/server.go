@@ -3,7 +3,7 @@
 //
 // A Server holds a hub (orgs, members, org workspaces) that hosts its own instance, "hub", as in
 // a single-instance deployment: workspace tokens work at the hub's URL. State, validation, auth
-// and error answers follow the API contract.
+// and error responses follow the API contract.
 //
 // In a test, NewServer starts one on loopback and closes it when the test ends:
 //
@@ -203,7 +203,7 @@ func (s *Server) AddMember(orgID string, role Role) string {
 	return tok
 }
 
-// ExpireToken makes a platform token expire now: from then on it is answered 401, as an
+// ExpireToken makes a platform token expire now: from then on it gets 401, as an
 // expired token is. It reports whether the server knew the token.
 func (s *Server) ExpireToken(token string) bool {
 	h := s.hub

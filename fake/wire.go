@@ -7,7 +7,7 @@ import (
 
 // This file declares the bodies the hub sends that more than one handler writes. The
 // instance-level fields of a workspace have their own wire struct, wsConfig, which the hub's
-// answers, the engine API and the seed all share.
+// responses, the engine API and the seed all share.
 
 // listJSON is a page of a list: its items and the cursor of the next page.
 type listJSON[T any] struct {
