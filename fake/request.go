@@ -55,9 +55,11 @@ type handlerFunc func(x *request) (any, *apiError)
 // run reads the body when the method has one, applies the Idempotency-Key of a POST, calls h and
 // writes its response.
 func (x *request) run(h handlerFunc) {
-	if _, err := url.ParseQuery(x.r.URL.RawQuery); err != nil {
-		x.fail(errBadRequest("the query string is malformed: %s", err))
-		return
+	if q := x.r.URL.RawQuery; q != "" {
+		if _, err := url.ParseQuery(q); err != nil {
+			x.fail(errBadRequest("the query string is malformed: %s", err))
+			return
+		}
 	}
 	if m := x.r.Method; m == http.MethodPost || m == http.MethodPatch || m == http.MethodPut {
 		if err := x.readBody(); err != nil {
