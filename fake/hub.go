@@ -137,6 +137,20 @@ func (h *hub) addMember(token string, roles map[string]Role, expiresAt time.Time
 	h.mu.Unlock()
 }
 
+// expireMember makes the platform token of a member expire now, and reports whether there is
+// such a member.
+func (h *hub) expireMember(token string) bool {
+	now := h.env.now()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m := h.members[tokenDigest(token)]
+	if m == nil {
+		return false
+	}
+	m.expiresAt = now
+	return true
+}
+
 // authenticate finds the member of the request's platform token.
 func (h *hub) authenticate(r *http.Request) (*member, *apiError) {
 	tok := bearer(r)

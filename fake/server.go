@@ -205,15 +205,4 @@ func (s *Server) AddMember(orgID string, role Role) string {
 
 // ExpireToken makes a platform token expire now: from then on it gets 401, as an
 // expired token is. It reports whether the server knew the token.
-func (s *Server) ExpireToken(token string) bool {
-	h := s.hub
-	now := s.env.now()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	m := h.members[tokenDigest(token)]
-	if m == nil {
-		return false
-	}
-	m.expiresAt = now
-	return true
-}
+func (s *Server) ExpireToken(token string) bool { return s.hub.expireMember(token) }
