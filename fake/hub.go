@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -209,6 +210,23 @@ func (h *hub) workspaceFor(m *member, id string, p permission) (*org, *wsEntry, 
 		return nil, nil, errAccessDenied("role " + string(role) + " may not do this in org " + o.id)
 	}
 	return o, e, nil
+}
+
+// queryOrg reads the orgId of a list request, recording problems in f: an empty one is refused,
+// and a request that names none is about the member's only org.
+func queryOrg(f *form, q url.Values, m *member) string {
+	switch id := q.Get("orgId"); {
+	case id != "":
+		return id
+	case q.Has("orgId"):
+		f.fail("orgId", "must not be empty")
+	default:
+		if id, ok := defaultOrg(m); ok {
+			return id
+		}
+		f.fail("orgId", "is required: the token belongs to several orgs")
+	}
+	return ""
 }
 
 // defaultOrg is the org of a list request that names none: the member's only org.

@@ -39,13 +39,10 @@ func (h *hub) instance(id string) *instanceRef {
 
 // listInstances serves GET /membrane-instances.
 func (h *hub) listInstances(x *request, m *member) (any, *apiError) {
-	orgID := x.r.URL.Query().Get("orgId")
-	if orgID == "" {
-		id, ok := defaultOrg(m)
-		if !ok {
-			return nil, errFields(map[string]string{"orgId": "is required: the token belongs to several orgs"})
-		}
-		orgID = id
+	f := &form{}
+	orgID := queryOrg(f, x.r.URL.Query(), m)
+	if err := f.err(); err != nil {
+		return nil, err
 	}
 	if _, err := h.orgFor(m, orgID, permRead); err != nil {
 		return nil, err

@@ -17,14 +17,7 @@ func (h *hub) response(w *orgWorkspace) workspaceResponse {
 func (h *hub) listWorkspaces(x *request, m *member) (any, *apiError) {
 	q := x.r.URL.Query()
 	f := &form{}
-	orgID := q.Get("orgId")
-	if orgID == "" {
-		id, ok := defaultOrg(m)
-		if !ok {
-			f.fail("orgId", "is required: the token belongs to several orgs")
-		}
-		orgID = id
-	}
+	orgID := queryOrg(f, q, m)
 	pq := readPage(f, q.Get("limit"), q.Get("cursor"))
 	includeArchived := readBoolQuery(f, q.Get("includeArchived"), "includeArchived")
 	if err := f.err(); err != nil {

@@ -108,6 +108,8 @@ func TestStrictFields(t *testing.T) {
 		{"null in a list of strings", "PATCH", path, `{"enabledWebhookEvents": [null]}`, "enabledWebhookEvents"},
 		{"null among strings", "PATCH", path, `{"enabledWebhookEvents": ["a", null]}`, "enabledWebhookEvents"},
 		{"empty orgId", "POST", "/org-workspaces", `{"orgId": ""}`, "orgId"},
+		{"empty orgId in a list", "GET", "/org-workspaces?orgId=", "", "orgId"},
+		{"empty orgId in the instances", "GET", "/membrane-instances?orgId=", "", "orgId"},
 		{"blank orgId", "POST", "/org-workspaces", `{"orgId": "  "}`, "orgId"},
 		{"huge number in a schema", "PATCH", path, `{"userFieldsSchema": {"max": 1e400}}`, "userFieldsSchema"},
 		{"huge number in alert settings", "PATCH", path, `{"alertDeliverySettings": {"a": [1, -1e999]}}`, "alertDeliverySettings"},
