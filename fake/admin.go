@@ -19,6 +19,7 @@ import (
 //	DELETE /_fake/faults/{id}   remove one
 //	GET    /_fake/journal       {"items": [journal entries]}
 //	DELETE /_fake/journal       empty the journal
+//	POST   /_fake/settle        repair the instances now (see Settle); 502 while one cannot be
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request, fn handlerFunc) {
 	x := s.newExchange(w, r, nil)
 	tok := bearer(r)
@@ -46,6 +47,15 @@ func (s *Server) addFault(x *exchange) (any, *apiError) {
 		}
 	}
 	return nil, errInternal("fault %q vanished", id)
+}
+
+// settle answers POST /_fake/settle: Settle, with the error of an instance that cannot be
+// repaired yet as a 502 dependency_error.
+func (s *Server) settle(x *exchange) (any, *apiError) {
+	if err := s.Settle(x.r.Context()); err != nil {
+		return nil, errDependency("%s", err.Error())
+	}
+	return map[string]any{}, nil
 }
 
 // orgOf names the org a Management API request is about, for faults that match an org: its

@@ -24,6 +24,7 @@ type exchange struct {
 	body   []byte
 	caller string       // who is asking, for idempotency; empty before authentication
 	idem   *idempotency // the answering side's idempotency store
+	limit  int64        // the largest body accepted; maxBodyBytes when 0
 }
 
 func (s *Server) newExchange(w http.ResponseWriter, r *http.Request, idem *idempotency) *exchange {
@@ -34,15 +35,19 @@ func (s *Server) newExchange(w http.ResponseWriter, r *http.Request, idem *idemp
 
 // readBody reads the request body, refusing one over the size limit before reading it whole.
 func (x *exchange) readBody() *apiError {
-	if x.r.ContentLength > maxBodyBytes {
-		return errTooLarge(maxBodyBytes)
+	limit := x.limit
+	if limit == 0 {
+		limit = maxBodyBytes
 	}
-	b, err := readAtMost(x.r.Body, x.r.ContentLength, maxBodyBytes+1)
+	if x.r.ContentLength > limit {
+		return errTooLarge(limit)
+	}
+	b, err := readAtMost(x.r.Body, x.r.ContentLength, limit+1)
 	if err != nil {
 		return errBadRequest("could not read the request body")
 	}
-	if len(b) > maxBodyBytes {
-		return errTooLarge(maxBodyBytes)
+	if int64(len(b)) > limit {
+		return errTooLarge(limit)
 	}
 	x.body = b
 	return nil

@@ -38,7 +38,7 @@ func (h *hub) engine(ctx context.Context, ref *instanceRef, method, path string,
 	}
 	var rd io.Reader = http.NoBody
 	if body != nil {
-		b, err := json.Marshal(body)
+		b, err := encodeEngine(body)
 		if err != nil {
 			return engineReply{}, errInternal("could not encode the call to instance %q", ref.id)
 		}
@@ -55,9 +55,12 @@ func (h *hub) engine(ctx context.Context, ref *instanceRef, method, path string,
 		return engineReply{}, errDependency("instance %q cannot be reached", ref.id)
 	}
 	defer resp.Body.Close()
-	b, err := readAtMost(resp.Body, resp.ContentLength, maxBodyBytes)
+	b, err := readAtMost(resp.Body, resp.ContentLength, maxEngineBodyBytes+1)
 	if err != nil {
 		return engineReply{}, errDependency("instance %q broke off its answer", ref.id)
+	}
+	if len(b) > maxEngineBodyBytes {
+		return engineReply{}, errDependency("instance %q answered more than %d bytes", ref.id, maxEngineBodyBytes)
 	}
 	if resp.StatusCode/100 != 2 {
 		e := errDependency("instance %q failed (%d): %s", ref.id, resp.StatusCode, errBody(b))
@@ -73,4 +76,16 @@ func (h *hub) engine(ctx context.Context, ref *instanceRef, method, path string,
 		v = brief.Version
 	}
 	return engineReply{body: b, version: v}, nil
+}
+
+// encodeEngine writes the body of an engine request as JSON, without escaping <, > and &: the
+// instance reads JSON, not HTML, and the body stays as small as the values allow.
+func encodeEngine(body any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(body); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

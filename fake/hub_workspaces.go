@@ -341,14 +341,29 @@ func (h *hub) restoreWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError)
 // stop working at once.
 func (h *hub) rotateSecret(x *exchange, o *org, e *wsEntry) (any, *apiError) {
 	next, err := h.change(x.r.Context(), o, e, func(cur *orgWorkspace) (*orgWorkspace, map[string]any, *apiError) {
+		now := h.s.now()
 		next := *cur
-		next.secret, next.updatedAt = h.s.ids.secret(), h.s.now()
-		return &next, map[string]any{"secret": next.secret, "secretGrace": true}, nil
+		next.secret, next.updatedAt = h.s.ids.secret(), now
+		next.prevSecret, next.prevUntil = "", time.Time{}
+		if grace := h.s.cfg.secretGrace; grace > 0 {
+			next.prevSecret, next.prevUntil = cur.secret, now.Add(grace)
+		}
+		return &next, next.secretFields(), nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return map[string]string{"secret": next.secret}, nil
+}
+
+// secretFields are the engine fields that set the secret of w on its instance, with the grace of
+// the secret before it: the instance accepts the previous secret until the time the hub set.
+func (w *orgWorkspace) secretFields() map[string]any {
+	m := map[string]any{"secret": w.secret, "previousSecret": nil, "previousSecretUntil": nil}
+	if w.prevSecret != "" {
+		m["previousSecret"], m["previousSecretUntil"] = w.prevSecret, formatTime(w.prevUntil)
+	}
+	return m
 }
 
 // listInstances answers GET /membrane-instances.

@@ -44,9 +44,18 @@ func (ws *workspace) engineJSON() engineWorkspaceJSON {
 	return out
 }
 
+// maxEngineBodyBytes is the largest engine API request body an instance accepts. The hub
+// writes again, as JSON, values it took in public requests of at most maxBodyBytes, and a value
+// may grow up to six times on the way (a byte that is not valid UTF-8 becomes \ufffd, U+2028
+// becomes \u2028); the hub adds a few fields of its own (key, secret, version). An engine
+// request is made from one public request, or is one part of a repair that holds one field or
+// more, each taken from one public request: so every engine request the hub sends fits.
+const maxEngineBodyBytes = 6*maxBodyBytes + 1<<20
+
 // serveEngine answers an engine API request, which needs the instance's engine token.
 func (in *instance) serveEngine(w http.ResponseWriter, r *http.Request, fn handlerFunc) {
 	x := in.s.newExchange(w, r, in.idem)
+	x.limit = maxEngineBodyBytes
 	if err := in.checkEngineToken(r); err != nil {
 		x.fail(err)
 		return
@@ -169,6 +178,20 @@ func (in *instance) enginePatch(x *exchange, key string) (any, *apiError) {
 			archivedAt = &t
 		}
 	}
+	var prevSecret string
+	var prevUntil time.Time
+	if hasSecret && !f.isNull("previousSecret") {
+		prevSecret, _ = f.nonEmpty("previousSecret")
+		if s, ok := f.string("previousSecretUntil"); ok {
+			t, perr := time.Parse(time.RFC3339Nano, s)
+			if perr != nil {
+				f.fail("previousSecretUntil", "must be an RFC 3339 time")
+			}
+			prevUntil = t
+		} else if prevSecret != "" {
+			f.fail("previousSecretUntil", "is required with previousSecret")
+		}
+	}
 	var ifVersion float64
 	hasIf := f.has("ifVersion")
 	if hasIf {
@@ -185,10 +208,11 @@ func (in *instance) enginePatch(x *exchange, key string) (any, *apiError) {
 	}
 	ws.version++
 	if hasSecret {
-		// A rotation (and only a rotation: not a repair) may leave the old secret valid a while.
+		// The hub says which earlier secret stays valid, and until when: a rotation with a
+		// grace period sends it, and so does a repair, so that it does not end the grace.
 		ws.prevSecret, ws.prevUntil = nil, time.Time{}
-		if graceful, _ := f.bool("secretGrace"); graceful && in.s.cfg.secretGrace > 0 {
-			ws.prevSecret, ws.prevUntil = ws.secret, in.s.now().Add(in.s.cfg.secretGrace)
+		if prevSecret != "" {
+			ws.prevSecret, ws.prevUntil = []byte(prevSecret), prevUntil
 		}
 	}
 	ws.cfg = cfg

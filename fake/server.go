@@ -161,6 +161,9 @@ func (s *Server) Close() {
 		return
 	}
 	s.closed = true
+	if s.hub != nil {
+		s.hub.repairs.stop()
+	}
 	s.transport.clear()
 	s.transport.next.(*http.Transport).CloseIdleConnections()
 	s.listener.stop()
