@@ -105,6 +105,11 @@ func (in *instance) engineCreate(x *exchange) (any, *apiError) {
 	if in.workspaces[key] != nil {
 		return nil, errAlreadyExists("workspaceKey", "workspace %q already exists on instance %q", key, in.id)
 	}
+	if in.removed[key] {
+		// A create that arrives after the hub gave up on it, and removed its key, lands nowhere.
+		return nil, &apiError{status: http.StatusConflict, Type: typeBadRequest, Key: "version_conflict",
+			Message: fmt.Sprintf("workspace %q was removed from instance %q: its key is not used again", key, in.id)}
+	}
 	in.workspaces[key] = ws
 	return ws.brief(x), nil
 }
@@ -138,11 +143,14 @@ func (in *instance) engineGet(x *exchange, key string) (any, *apiError) {
 	return ws.answer(x), nil
 }
 
-// engineDelete removes a workspace: the hub undoes with it a create whose answer it lost.
+// engineDelete removes a workspace: the hub undoes with it a create whose answer it lost. The
+// key is remembered, even when no workspace has it yet, so that the create, if it is still on
+// its way, is refused when it arrives.
 func (in *instance) engineDelete(key string) (any, *apiError) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	ws := in.workspaces[key]
+	in.removed[key] = true
 	if ws == nil {
 		return nil, errNotFound("workspace %q not found on instance %q", key, in.id)
 	}

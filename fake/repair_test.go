@@ -1,8 +1,13 @@
 package fake_test
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -197,4 +202,49 @@ func TestSettleEndpoint(t *testing.T) {
 		c.ok("POST", "/_fake/settle", nil)
 		assert.Nil(t, engine(t, srv, "eu", "GET", "/workspaces/"+key, nil).Body["webhookUri"])
 	})
+}
+
+// A create the hub gave up on (its request was cancelled) that reaches the instance only after
+// the hub removed its key there is refused: it leaves no orphan.
+func TestLateCreateLeavesNoOrphan(t *testing.T) {
+	t.Parallel()
+	const engineToken = "engine-token-0123456789"
+	inst, err := fake.NewInstance("eu", fake.WithEngineToken(engineToken))
+	require.NoError(t, err)
+	t.Cleanup(inst.Close)
+	arrived, release, landed := make(chan struct{}), make(chan struct{}), make(chan int, 1)
+	var once sync.Once
+	remote := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != "POST" || r.URL.Path != "/workspaces" {
+			inst.Handler().ServeHTTP(w, r)
+			return
+		}
+		// The create is held on its way, and arrives after its sender gave up.
+		body, _ := io.ReadAll(r.Body)
+		once.Do(func() { close(arrived) })
+		<-release
+		late := r.Clone(context.WithoutCancel(r.Context()))
+		late.Body = io.NopCloser(bytes.NewReader(body))
+		rec := httptest.NewRecorder()
+		inst.Handler().ServeHTTP(rec, late)
+		landed <- rec.Code
+	}))
+	t.Cleanup(remote.Close)
+	srv, c := newFake(t, fake.WithRemoteInstance("eu", remote.URL, engineToken))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-arrived; cancel() }()
+	body := `{"orgId":"` + srv.OrgID() + `","membraneInstanceId":"eu"}`
+	req, err := http.NewRequestWithContext(ctx, "POST", srv.URL()+"/org-workspaces", strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+srv.AdminToken())
+	if resp, err := srv.HTTPClient().Do(req); err == nil {
+		resp.Body.Close()
+		assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
+	}
+	close(release)
+	assert.Equal(t, http.StatusConflict, <-landed, "the late create is refused")
+	items := c.as(engineToken).at(remote.URL).ok("GET", "/workspaces", nil)["items"]
+	assert.Empty(t, items, "no orphan on the instance")
+	assert.Empty(t, c.ok("GET", "/org-workspaces", nil)["items"])
 }
