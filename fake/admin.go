@@ -16,6 +16,7 @@ import (
 //	DELETE /_fake/faults/{id}   remove one
 //	GET    /_fake/journal       {"items": [journal entries]}
 //	DELETE /_fake/journal       empty the journal
+//	POST   /_fake/settle        repair the instances now (see Settle); 502 while one cannot be
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request, fn handlerFunc) {
 	x := s.env.newRequest(w, r, nil)
 	tok := bearer(r)
@@ -41,4 +42,13 @@ func (s *Server) addFault(x *request) (any, *apiError) {
 		}
 	}
 	return nil, errInternal("fault %q vanished", id)
+}
+
+// settle answers POST /_fake/settle: Settle, with the error of an instance that cannot be
+// repaired yet as a 502 dependency_error.
+func (s *Server) settle(x *request) (any, *apiError) {
+	if err := s.Settle(x.r.Context()); err != nil {
+		return nil, errDependency("%s", err.Error())
+	}
+	return map[string]any{}, nil
 }

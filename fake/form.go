@@ -230,7 +230,19 @@ func storedJSON(v json.RawMessage) (json.RawMessage, error) {
 	if err := checkNumbers(x); err != nil {
 		return nil, err
 	}
-	return json.Marshal(x)
+	return encodeJSON(x)
+}
+
+// encodeJSON writes v as encoding/json does, without escaping <, > and & (what the fake keeps
+// and passes between hub and instance is JSON, not HTML, and stays as small as its values).
+func encodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // checkNumbers refuses a number that does not fit a float64.

@@ -100,10 +100,14 @@ func (e *wsEntry) sequence() uint64 { return e.seq }
 type orgWorkspace struct {
 	id, orgID, name, nameLower, key, secret string
 	instanceID, logoURI                     string
-	createdAt, updatedAt                    time.Time
-	archivedAt                              *time.Time
-	cfg                                     wsConfig
-	version                                 uint64 // the instance's version of the workspace that holds this
+	// prevSecret is the secret before the last rotation, which tokens may still use until
+	// prevUntil (WithSecretGracePeriod); "" when there is none.
+	prevSecret           string
+	prevUntil            time.Time
+	createdAt, updatedAt time.Time
+	archivedAt           *time.Time
+	cfg                  wsConfig
+	version              uint64 // the instance's version of the workspace that holds this
 }
 
 func newHub(e *env, own http.Handler) *hub {
@@ -116,6 +120,7 @@ func newHub(e *env, own http.Handler) *hub {
 		byWS:      make(map[string]*wsEntry),
 		keyHost:   make(map[string]string),
 		instances: make(map[string]*instanceRef),
+		repairs:   newRepairs(),
 	}
 }
 

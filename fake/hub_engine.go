@@ -28,7 +28,7 @@ func (h *hub) engine(ctx context.Context, ref *instanceRef, method, path string,
 	}
 	var rd io.Reader = http.NoBody
 	if body != nil {
-		b, err := json.Marshal(body)
+		b, err := encodeJSON(body)
 		if err != nil {
 			return engineReply{}, errInternal("could not encode the call to instance %q", ref.id)
 		}
@@ -45,9 +45,12 @@ func (h *hub) engine(ctx context.Context, ref *instanceRef, method, path string,
 		return engineReply{}, errDependency("instance %q cannot be reached", ref.id)
 	}
 	defer resp.Body.Close()
-	b, err := readAtMost(resp.Body, resp.ContentLength, maxBodyBytes)
+	b, err := readAtMost(resp.Body, resp.ContentLength, maxEngineBodyBytes+1)
 	if err != nil {
 		return engineReply{}, errDependency("instance %q broke off its answer", ref.id)
+	}
+	if len(b) > maxEngineBodyBytes {
+		return engineReply{}, errDependency("instance %q answered more than %d bytes", ref.id, maxEngineBodyBytes)
 	}
 	if resp.StatusCode/100 != 2 {
 		e := errDependency("instance %q failed (%d): %s", ref.id, resp.StatusCode, errBody(b))

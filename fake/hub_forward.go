@@ -14,7 +14,14 @@ import (
 func (h *hub) serveWorkspaceSide(w http.ResponseWriter, r *http.Request) {
 	if segs, ok := pathSegments(r); ok {
 		if rt, _, _ := routeOf(instanceRoutes, r.Method, segs); rt != nil && rt.api == apiWorkspace {
-			if id := h.hostOf(bearer(r)); id != "" && id != hubInstanceID {
+			key := tokenKey(bearer(r))
+			// An instance that may hold another version of the workspace than the hub is
+			// repaired before it gets the workspace's traffic.
+			if err := h.repairKey(r.Context(), key); err != nil {
+				h.env.newRequest(w, r, h.idem).fail(err)
+				return
+			}
+			if id := h.hostOf(key); id != "" && id != hubInstanceID {
 				if ref := h.instance(id); ref != nil {
 					h.forward(w, r, ref)
 					return
@@ -25,10 +32,9 @@ func (h *hub) serveWorkspaceSide(w http.ResponseWriter, r *http.Request) {
 	h.own.ServeHTTP(w, r)
 }
 
-// hostOf returns the id of the instance hosting the workspace a workspace token names, or ""
-// when the token names none the hub knows. The token is only read here, not verified: the
-// instance that gets it verifies it.
-func (h *hub) hostOf(token string) string {
+// tokenKey returns the workspace key a workspace token names, or "". The token is only read
+// here, not verified: the instance that gets it verifies it.
+func tokenKey(token string) string {
 	_, rest, ok := strings.Cut(token, ".")
 	payload, _, ok2 := strings.Cut(rest, ".")
 	if !ok || !ok2 || len(payload) > maxTokenBytes {
@@ -48,6 +54,15 @@ func (h *hub) hostOf(token string) string {
 	key, _ := c.WorkspaceKey.(string)
 	if key == "" {
 		key, _ = c.Iss.(string)
+	}
+	return key
+}
+
+// hostOf returns the id of the instance hosting the workspace of key, or "" when the hub knows
+// no such workspace.
+func (h *hub) hostOf(key string) string {
+	if key == "" {
+		return ""
 	}
 	h.mu.RLock()
 	defer h.mu.RUnlock()

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // response is the response about version w.
@@ -292,12 +293,27 @@ func (h *hub) restoreWorkspace(x *request, o *org, e *wsEntry) (any, *apiError) 
 // stop working at once.
 func (h *hub) rotateSecret(x *request, o *org, e *wsEntry) (any, *apiError) {
 	next, err := h.change(x.r.Context(), o, e, func(cur *orgWorkspace) (*orgWorkspace, map[string]any, *apiError) {
+		now := h.env.now()
 		next := *cur
-		next.secret, next.updatedAt = h.env.ids.secret(), h.env.now()
-		return &next, map[string]any{"secret": next.secret, "secretGrace": true}, nil
+		next.secret, next.updatedAt = h.env.ids.secret(), now
+		next.prevSecret, next.prevUntil = "", time.Time{}
+		if grace := h.env.secretGrace; grace > 0 {
+			next.prevSecret, next.prevUntil = cur.secret, now.Add(grace)
+		}
+		return &next, next.secretFields(), nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return map[string]string{"secret": next.secret}, nil
+}
+
+// secretFields are the engine fields that set the secret of w on its instance, with the grace of
+// the secret before it: the instance accepts the previous secret until the time the hub set.
+func (w *orgWorkspace) secretFields() map[string]any {
+	m := map[string]any{"secret": w.secret, "previousSecret": nil, "previousSecretUntil": nil}
+	if w.prevSecret != "" {
+		m["previousSecret"], m["previousSecretUntil"] = w.prevSecret, formatTime(w.prevUntil)
+	}
+	return m
 }

@@ -20,6 +20,10 @@ type instance struct {
 
 	mu         sync.RWMutex
 	workspaces map[string]*workspace // by key
+	// removed holds the keys the engine API removed (or was asked to remove before they were
+	// created): a key, like a workspace, only moves forward, so a create of one of them, which
+	// expects a key never used, is refused.
+	removed map[string]bool
 }
 
 // workspace is a workspace as its instance holds it. Its fields are guarded by mu.
@@ -52,6 +56,7 @@ func newInstance(e *env, id, name, engineToken string) *instance {
 		idem:        newIdempotency(e.clock),
 		parser:      newTokenParser(e.clock),
 		workspaces:  make(map[string]*workspace),
+		removed:     make(map[string]bool),
 	}
 }
 

@@ -44,9 +44,18 @@ func (ws *workspace) engineJSON() engineWorkspaceJSON {
 	return out
 }
 
+// maxEngineBodyBytes is the largest engine API request body an instance accepts. The hub
+// writes again, as JSON, values it took in public requests of at most maxBodyBytes, and a value
+// may grow up to six times on the way (a byte that is not valid UTF-8 becomes \ufffd, U+2028
+// becomes \u2028); the hub adds a few fields of its own (key, secret, version). An engine
+// request is made from one public request, or is one part of a repair that holds one field or
+// more, each taken from one public request: so every engine request the hub sends fits.
+const maxEngineBodyBytes = 6*maxBodyBytes + 1<<20
+
 // serveEngine answers an engine API request, which needs the instance's engine token.
 func (in *instance) serveEngine(w http.ResponseWriter, r *http.Request, fn handlerFunc) {
 	x := in.env.newRequest(w, r, in.idem)
+	x.limit = maxEngineBodyBytes
 	if err := in.checkEngineToken(r); err != nil {
 		x.fail(err)
 		return
@@ -96,6 +105,11 @@ func (in *instance) engineCreate(x *request) (any, *apiError) {
 	if in.workspaces[key] != nil {
 		return nil, errAlreadyExists("workspaceKey", "workspace %q already exists on instance %q", key, in.id)
 	}
+	if in.removed[key] {
+		// A create that arrives after the hub gave up on it, and removed its key, lands nowhere.
+		return nil, &apiError{status: http.StatusConflict, Type: typeBadRequest, Key: "version_conflict",
+			Message: fmt.Sprintf("workspace %q was removed from instance %q: its key is not used again", key, in.id)}
+	}
 	in.workspaces[key] = ws
 	return ws.brief(x), nil
 }
@@ -129,11 +143,14 @@ func (in *instance) engineGet(x *request, key string) (any, *apiError) {
 	return ws.answer(x), nil
 }
 
-// engineDelete removes a workspace: the hub undoes with it a create whose answer it lost.
+// engineDelete removes a workspace: the hub undoes with it a create whose answer it lost. The
+// key is remembered, even when no workspace has it yet, so that the create, if it is still on
+// its way, is refused when it arrives.
 func (in *instance) engineDelete(key string) (any, *apiError) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	ws := in.workspaces[key]
+	in.removed[key] = true
 	if ws == nil {
 		return nil, errNotFound("workspace %q not found on instance %q", key, in.id)
 	}
@@ -169,6 +186,20 @@ func (in *instance) enginePatch(x *request, key string) (any, *apiError) {
 			archivedAt = &t
 		}
 	}
+	var prevSecret string
+	var prevUntil time.Time
+	if hasSecret && !f.isNull("previousSecret") {
+		prevSecret, _ = f.nonEmpty("previousSecret")
+		if s, ok := f.string("previousSecretUntil"); ok {
+			t, perr := time.Parse(time.RFC3339Nano, s)
+			if perr != nil {
+				f.fail("previousSecretUntil", "must be an RFC 3339 time")
+			}
+			prevUntil = t
+		} else if prevSecret != "" {
+			f.fail("previousSecretUntil", "is required with previousSecret")
+		}
+	}
 	var ifVersion float64
 	hasIf := f.has("ifVersion")
 	if hasIf {
@@ -185,10 +216,11 @@ func (in *instance) enginePatch(x *request, key string) (any, *apiError) {
 	}
 	ws.version++
 	if hasSecret {
-		// A rotation (and only a rotation: not a repair) may leave the old secret valid a while.
+		// The hub says which earlier secret stays valid, and until when: a rotation with a
+		// grace period sends it, and so does a repair, so that it does not end the grace.
 		ws.prevSecret, ws.prevUntil = nil, time.Time{}
-		if graceful, _ := f.bool("secretGrace"); graceful && in.env.secretGrace > 0 {
-			ws.prevSecret, ws.prevUntil = ws.secret, in.env.now().Add(in.env.secretGrace)
+		if prevSecret != "" {
+			ws.prevSecret, ws.prevUntil = []byte(prevSecret), prevUntil
 		}
 	}
 	ws.cfg = cfg

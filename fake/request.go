@@ -25,6 +25,7 @@ type request struct {
 	body   []byte
 	caller string       // who is asking, for idempotency; empty before authentication
 	idem   *idempotency // the serving side's idempotency store
+	limit  int64        // the largest body accepted; maxBodyBytes when 0
 }
 
 func (e *env) newRequest(w http.ResponseWriter, r *http.Request, idem *idempotency) *request {
@@ -35,15 +36,19 @@ func (e *env) newRequest(w http.ResponseWriter, r *http.Request, idem *idempoten
 
 // readBody reads the request body, refusing one over the size limit before reading it whole.
 func (x *request) readBody() *apiError {
-	if x.r.ContentLength > maxBodyBytes {
-		return errTooLarge(maxBodyBytes)
+	limit := x.limit
+	if limit == 0 {
+		limit = maxBodyBytes
 	}
-	b, err := readAtMost(x.r.Body, x.r.ContentLength, maxBodyBytes+1)
+	if x.r.ContentLength > limit {
+		return errTooLarge(limit)
+	}
+	b, err := readAtMost(x.r.Body, x.r.ContentLength, limit+1)
 	if err != nil {
 		return errBadRequest("could not read the request body")
 	}
-	if len(b) > maxBodyBytes {
-		return errTooLarge(maxBodyBytes)
+	if int64(len(b)) > limit {
+		return errTooLarge(limit)
 	}
 	x.body = b
 	return nil

@@ -136,6 +136,9 @@ var (
 				return map[string]any{}, nil
 			})
 		}),
+		newRoute(apiAdmin, "POST", "/_fake/settle", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
+			s.serveAdmin(w, r, s.settle)
+		}),
 		newRoute(apiAdmin, "GET", "/_fake/journal", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
 			s.serveAdmin(w, r, func(*request) (any, *apiError) { return listJSON[JournalEntry]{Items: s.Journal()}, nil })
 		}),

@@ -130,6 +130,9 @@ func (s *Server) Close() {
 		return
 	}
 	s.closed = true
+	if s.hub != nil {
+		s.hub.repairs.stop()
+	}
 	s.env.transport.clear()
 	s.env.transport.next.(*http.Transport).CloseIdleConnections()
 	s.listener.stop()
@@ -206,3 +209,13 @@ func (s *Server) AddMember(orgID string, role Role) string {
 // ExpireToken makes a platform token expire now: from then on it gets 401, as an
 // expired token is. It reports whether the server knew the token.
 func (s *Server) ExpireToken(token string) bool { return s.hub.expireMember(token) }
+
+// Settle puts right, now, what failed calls between the hub and its instances may have left
+// behind: a workspace whose update may have reached its instance is set back to the hub's
+// version there, and one whose create may have reached it is removed. The hub does this on its
+// own, in the background, as soon as the instance answers; a test calls Settle to check that
+// hub and instances agree without waiting. It returns an error while an instance is still
+// unreachable.
+func (s *Server) Settle(ctx context.Context) error {
+	return s.hub.settle(ctx)
+}

@@ -280,7 +280,7 @@ func checkURL(f *form, name, s string) bool {
 // present (null where unset), so that an update sets exactly these values.
 func (c wsConfig) engineFields() map[string]any {
 	// Encoding cannot fail: the raw values in c were all checked by storedJSON.
-	b, _ := json.Marshal(c)
+	b, _ := encodeJSON(c)
 	var present map[string]json.RawMessage
 	_ = json.Unmarshal(b, &present)
 	m := make(map[string]any, len(configFields))
