@@ -44,7 +44,7 @@ func (s *Server) addFault(x *request) (any, *apiError) {
 	return nil, errInternal("fault %q vanished", id)
 }
 
-// settle answers POST /_fake/settle: Settle, with the error of an instance that cannot be
+// settle serves POST /_fake/settle: Settle, with the error of an instance that cannot be
 // repaired yet as a 502 dependency_error.
 func (s *Server) settle(x *request) (any, *apiError) {
 	if err := s.Settle(x.r.Context()); err != nil {

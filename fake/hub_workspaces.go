@@ -14,7 +14,7 @@ func (h *hub) response(w *orgWorkspace) workspaceResponse {
 	return workspaceResponse{w, h.baseURIOf(w)}
 }
 
-// listWorkspaces answers GET /org-workspaces.
+// listWorkspaces serves GET /org-workspaces.
 func (h *hub) listWorkspaces(x *request, m *member) (any, *apiError) {
 	q := x.r.URL.Query()
 	f := &form{}
@@ -45,7 +45,7 @@ func (h *hub) listWorkspaces(x *request, m *member) (any, *apiError) {
 	return out, nil
 }
 
-// createWorkspace answers POST /org-workspaces: the instance creates the workspace first, and the
+// createWorkspace serves POST /org-workspaces: the instance creates the workspace first, and the
 // hub records it only once the instance accepted it.
 func (h *hub) createWorkspace(x *request, m *member) (any, *apiError) {
 	f, err := parseForm(x.body)
@@ -143,7 +143,7 @@ func readLogo(f *form, old string) string {
 	return s
 }
 
-// getWorkspace answers GET /org-workspaces/{id}.
+// getWorkspace serves GET /org-workspaces/{id}.
 func (h *hub) getWorkspace(x *request, o *org, e *wsEntry) (any, *apiError) {
 	return h.response(current(o, e)), nil
 }
@@ -216,7 +216,7 @@ func (h *hub) change(ctx context.Context, o *org, e *wsEntry,
 	return next, nil
 }
 
-// patchWorkspace answers PATCH /org-workspaces/{id}.
+// patchWorkspace serves PATCH /org-workspaces/{id}.
 func (h *hub) patchWorkspace(x *request, o *org, e *wsEntry) (any, *apiError) {
 	f, err := parseForm(x.body)
 	if err != nil {
@@ -254,7 +254,7 @@ func (h *hub) patchWorkspace(x *request, o *org, e *wsEntry) (any, *apiError) {
 	return h.response(next), nil
 }
 
-// archiveWorkspace answers DELETE /org-workspaces/{id}; archiving an archived workspace changes
+// archiveWorkspace serves DELETE /org-workspaces/{id}; archiving an archived workspace changes
 // nothing.
 func (h *hub) archiveWorkspace(x *request, o *org, e *wsEntry) (any, *apiError) {
 	next, err := h.change(x.r.Context(), o, e, func(cur *orgWorkspace) (*orgWorkspace, map[string]any, *apiError) {
@@ -272,7 +272,7 @@ func (h *hub) archiveWorkspace(x *request, o *org, e *wsEntry) (any, *apiError) 
 	return h.response(next), nil
 }
 
-// restoreWorkspace answers POST /org-workspaces/{id}/restore; restoring a workspace that is not
+// restoreWorkspace serves POST /org-workspaces/{id}/restore; restoring a workspace that is not
 // archived changes nothing.
 func (h *hub) restoreWorkspace(x *request, o *org, e *wsEntry) (any, *apiError) {
 	next, err := h.change(x.r.Context(), o, e, func(cur *orgWorkspace) (*orgWorkspace, map[string]any, *apiError) {
@@ -289,7 +289,7 @@ func (h *hub) restoreWorkspace(x *request, o *org, e *wsEntry) (any, *apiError) 
 	return h.response(next), nil
 }
 
-// rotateSecret answers POST /org-workspaces/{id}/rotate-secret: tokens signed with the old secret
+// rotateSecret serves POST /org-workspaces/{id}/rotate-secret: tokens signed with the old secret
 // stop working at once.
 func (h *hub) rotateSecret(x *request, o *org, e *wsEntry) (any, *apiError) {
 	next, err := h.change(x.r.Context(), o, e, func(cur *orgWorkspace) (*orgWorkspace, map[string]any, *apiError) {

@@ -213,7 +213,7 @@ func (s *Server) ExpireToken(token string) bool { return s.hub.expireMember(toke
 // Settle puts right, now, what failed calls between the hub and its instances may have left
 // behind: a workspace whose update may have reached its instance is set back to the hub's
 // version there, and one whose create may have reached it is removed. The hub does this on its
-// own, in the background, as soon as the instance answers; a test calls Settle to check that
+// own, in the background, as soon as the instance responds; a test calls Settle to check that
 // hub and instances agree without waiting. It returns an error while an instance is still
 // unreachable.
 func (s *Server) Settle(ctx context.Context) error {
