@@ -9,7 +9,7 @@ import (
 	"strconv"
 )
 
-// engineResponse is an instance's answer to an engine call: its body, and the version of the
+// engineResponse is an instance's response to an engine call: its body, and the version of the
 // workspace it is about (from the versionHeader), when it is about one.
 type engineResponse struct {
 	body    []byte
