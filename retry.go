@@ -21,9 +21,15 @@ import (
 // a second effect: GET, PUT, PATCH and DELETE are idempotent by nature (every PATCH of this API
 // merges absolute values), and every POST (creates, restore, access-token, rotate-secret) carries
 // an Idempotency-Key made once per call and reused by all its attempts, so the server does it once.
-// Every call is therefore retried on connection errors and on the statuses 429, 500, 502, 503 and
-// 504. Other answers are final and returned as they are, even when the context has just ended: the
-// context only decides whether to wait and retry.
+// Every call is therefore retried on connection errors, on answers cut short (a body that breaks
+// off, is reset or times out: the request may have been done, and its repeat under the same key
+// returns what was done) and on the statuses 429, 500, 502, 503 and 504. Other answers are final
+// and returned as they are, even when the context has just ended: the context only decides
+// whether to wait and retry.
+//
+// MaxAttempts bounds the requests that reach the wire: the client never lets net/http's Transport
+// send a request again by itself (see noReplay), so the server sees exactly Error.Attempts (or
+// Response.Attempts) requests, numbered 1, 2, 3... in X-Membrane-Attempt.
 //
 // A 401 answer to a client whose token can be renewed (one made by OrgWorkspacesService.Client,
 // whose token may have been signed with a secret that was rotated since) drops that token, gets
