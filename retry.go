@@ -28,7 +28,8 @@ import (
 // whether to wait and retry.
 //
 // MaxAttempts bounds the requests that reach the wire: the client never lets net/http's Transport
-// send a request again by itself (see noReplay), so the server sees exactly Error.Attempts (or
+// send a request again by itself (it would, on a kept-alive connection the server closed, for a
+// request with an Idempotency-Key), so the server sees exactly Error.Attempts (or
 // Response.Attempts) requests, numbered 1, 2, 3... in X-Membrane-Attempt.
 //
 // A 401 answer to a client whose token can be renewed (one made by OrgWorkspacesService.Client,

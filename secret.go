@@ -46,7 +46,7 @@ func (s Secret) MarshalJSON() ([]byte, error) { return redactedJSON, nil }
 // UnmarshalJSON reads a JSON string. "[REDACTED]" is refused: it is what json.Marshal wrote in
 // place of a secret, not a secret.
 func (s *Secret) UnmarshalJSON(b []byte) error {
-	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && bytes.IndexAny(b[1:len(b)-1], "\\\"") < 0 && utf8.Valid(b) {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && !bytes.ContainsAny(b[1:len(b)-1], "\\\"") && utf8.Valid(b) {
 		b = b[1 : len(b)-1] // a plain JSON string: no escapes to decode
 		if string(b) == redacted {
 			return errRedactedSecret
