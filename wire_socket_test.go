@@ -282,3 +282,46 @@ func TestSocketGetWithAStalledAnswerIsRetried(t *testing.T) {
 	assert.Equal(t, int32(1), cut.cuts.Load())
 	assert.Equal(t, 2, resp.Attempts)
 }
+
+// A GET is not sent again behind the retry policy's back either.
+func TestSocketNoRetriesSendsOneGetOnADroppedKeepAliveConnection(t *testing.T) {
+	t.Parallel()
+	e := newSocketEnv(t)
+	c := e.client(t, "", membrane.WithRetryPolicy(membrane.NoRetries()))
+	ws, err := c.OrgWorkspaces.Create(t.Context(), &membrane.CreateOrgWorkspaceRequest{OrgID: e.srv.OrgID()})
+	require.NoError(t, err)
+	addFault(t, e.srv, fake.Fault{Method: "GET", Path: "/org-workspaces/*", Reset: true, Times: 1})
+	_, err = c.OrgWorkspaces.Get(t.Context(), ws.ID)
+	require.ErrorIs(t, err, membrane.ErrNoResponse)
+	assert.Equal(t, []string{"1"}, attemptsOf(e.srv, "GET", "/org-workspaces/"+ws.ID))
+}
+
+// What the client's requests look like on the wire: a GET without a body has neither
+// Content-Length nor Transfer-Encoding, as net/http sends it; a POST without a body of its own
+// has an empty chunked one; a POST with a body has its Content-Length.
+func TestSocketRequestFraming(t *testing.T) {
+	t.Parallel()
+	type framing struct {
+		te     []string
+		length int64
+		body   string
+	}
+	seen := make(chan framing, 3)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		seen <- framing{r.TransferEncoding, r.ContentLength, string(b)}
+		writeJSON(w, http.StatusOK, workspaceJSON("w1"))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := membrane.NewClient(membrane.WithBaseURL(srv.URL), membrane.WithToken(testToken))
+	require.NoError(t, err)
+	_, err = c.OrgWorkspaces.Get(t.Context(), "w1")
+	require.NoError(t, err)
+	assert.Equal(t, framing{nil, 0, ""}, <-seen)
+	_, err = c.OrgWorkspaces.Restore(t.Context(), "w1")
+	require.NoError(t, err)
+	assert.Equal(t, framing{[]string{"chunked"}, -1, ""}, <-seen)
+	_, err = c.OrgWorkspaces.Create(t.Context(), &membrane.CreateOrgWorkspaceRequest{OrgID: "o1"})
+	require.NoError(t, err)
+	assert.Equal(t, framing{nil, int64(len(`{"orgId":"o1"}`)), `{"orgId":"o1"}`}, <-seen)
+}
