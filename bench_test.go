@@ -45,8 +45,8 @@ func BenchmarkSDKGet(b *testing.B) {
 	}
 }
 
-// BenchmarkHandWrittenGet is the same read as a hand-written net/http request, decoded into
-// the same struct.
+// BenchmarkHandWrittenGet is the same read as a hand-written net/http request (handWrittenGet),
+// decoded into the same struct.
 func BenchmarkHandWrittenGet(b *testing.B) {
 	srv, _, ws := benchWorkspace(b)
 	hc, url, auth := srv.HTTPClient(), srv.URL()+"/org-workspaces/"+ws.ID, "Bearer "+srv.AdminToken()
@@ -125,7 +125,8 @@ func BenchmarkGetLoopbackRatio(b *testing.B) {
 	b.ReportMetric(float64(sdk)/float64(hand), "sdk/hand")
 }
 
-// handWrittenGet reads an org workspace with net/http alone.
+// handWrittenGet reads an org workspace with net/http alone, with the headers the API takes
+// (the SDK sends the same ones: its version, User-Agent and the attempt number).
 func handWrittenGet(hc *http.Client, url, auth string) error {
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
@@ -133,6 +134,9 @@ func handWrittenGet(hc *http.Client, url, auth string) error {
 	}
 	req.Header.Set("Authorization", auth)
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", membrane.DefaultUserAgent)
+	req.Header.Set("Membrane-Api-Version", membrane.APIVersion)
+	req.Header.Set("X-Membrane-Attempt", "1")
 	resp, err := hc.Do(req)
 	if err != nil {
 		return err
