@@ -16,6 +16,7 @@ const (
 	apiEngine     api = "engine"     // the instance's engine token: the hub calling an instance
 	apiHealth     api = "health"     // anyone
 	apiAdmin      api = "admin"      // the fake's own API, with the admin token, at the hub
+	apiUI         api = "ui"         // the inspector page's files: anyone, at the hub
 )
 
 // params are the path segments that stand for the {…} parts of a route's pattern, in order.
@@ -141,6 +142,18 @@ var (
 		}),
 		newRoute(apiAdmin, "DELETE", "/_fake/journal", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
 			s.serveAdmin(w, r, func(*exchange) (any, *apiError) { s.ResetJournal(); return map[string]any{}, nil })
+		}),
+		newRoute(apiAdmin, "GET", "/_fake/inspect", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
+			s.serveAdmin(w, r, s.inspect)
+		}),
+		newRoute(apiAdmin, "GET", "/_fake/workspaces/{id}/secret", func(s *Server, w http.ResponseWriter, r *http.Request, p params) {
+			s.serveAdmin(w, r, func(*exchange) (any, *apiError) { return s.revealSecret(p[0]) })
+		}),
+		newRoute(apiUI, "GET", "/_fake/ui", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
+			s.serveUIFile(w, r, "index.html")
+		}),
+		newRoute(apiUI, "GET", "/_fake/ui/{file}", func(s *Server, w http.ResponseWriter, r *http.Request, p params) {
+			s.serveUIFile(w, r, p[0])
 		}),
 	}
 )

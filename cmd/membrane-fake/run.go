@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 
@@ -52,10 +53,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // ready is the line printed on start.
 type ready struct {
-	HubURL     string          `json:"hubUrl"`
-	OrgID      string          `json:"orgId"`
-	AdminToken string          `json:"adminToken"`
-	Instances  []readyInstance `json:"instances"`
+	HubURL     string `json:"hubUrl"`
+	OrgID      string `json:"orgId"`
+	AdminToken string `json:"adminToken"`
+	// UIURL opens the inspector page signed in: the admin token is in the URL's fragment,
+	// which the browser never sends to the server.
+	UIURL     string          `json:"uiUrl"`
+	Instances []readyInstance `json:"instances"`
 }
 
 type readyInstance struct {
@@ -108,7 +112,8 @@ func startHub(ctx context.Context, st settings, logger *slog.Logger, stdout io.W
 		srv.Close()
 		return nil, fmt.Errorf("-seed %s: %w", st.seed, err)
 	}
-	line := ready{HubURL: srv.URL(), OrgID: srv.OrgID(), AdminToken: srv.AdminToken(), Instances: []readyInstance{}}
+	line := ready{HubURL: srv.URL(), OrgID: srv.OrgID(), AdminToken: srv.AdminToken(),
+		UIURL: inspectorURL(srv.URL(), srv.AdminToken()), Instances: []readyInstance{}}
 	for _, id := range st.instances {
 		line.Instances = append(line.Instances, readyInstance{ID: id, URL: srv.Instance(id).URL()})
 	}
@@ -121,6 +126,11 @@ func startHub(ctx context.Context, st settings, logger *slog.Logger, stdout io.W
 	}
 	logger.Info("serving", "hub", srv.URL(), "instances", len(line.Instances))
 	return srv.Shutdown, nil
+}
+
+// inspectorURL is the address of the inspector page, signed in with token.
+func inspectorURL(hubURL, token string) string {
+	return hubURL + "/_fake/ui#token=" + url.QueryEscape(token)
 }
 
 // startInstance starts one instance alone.
