@@ -49,6 +49,7 @@ type hub struct {
 	members   map[[32]byte]*member    // by the SHA-256 of their platform token
 	byWS      map[string]*wsEntry     // org workspaces by id
 	keyHost   map[string]string       // workspace key to the id of the instance hosting it
+	keyOrg    map[string]string       // workspace key to the id of its org
 	instances map[string]*instanceRef // by id
 	instOrder []string                // ids, in the order they were registered (the hub's own first)
 
@@ -109,6 +110,7 @@ func newHub(s *Server) *hub {
 		members:   make(map[[32]byte]*member),
 		byWS:      make(map[string]*wsEntry),
 		keyHost:   make(map[string]string),
+		keyOrg:    make(map[string]string),
 		instances: make(map[string]*instanceRef),
 	}
 }

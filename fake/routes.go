@@ -138,7 +138,7 @@ var (
 			})
 		}),
 		newRoute(apiAdmin, "GET", "/_fake/journal", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
-			s.serveAdmin(w, r, func(*exchange) (any, *apiError) { return listJSON[JournalEntry]{Items: s.Journal()}, nil })
+			s.serveAdmin(w, r, s.serveJournal)
 		}),
 		newRoute(apiAdmin, "DELETE", "/_fake/journal", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
 			s.serveAdmin(w, r, func(*exchange) (any, *apiError) { s.ResetJournal(); return map[string]any{}, nil })
