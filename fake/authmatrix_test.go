@@ -55,6 +55,9 @@ var authMatrix = map[string]matrixRow{
 	"DELETE /_fake/faults/{id}":            {},
 	"GET /_fake/journal":                   {},
 	"DELETE /_fake/journal":                {},
+	"POST /_fake/reset":                    {},
+	"GET /_fake/state":                     {},
+	"PUT /_fake/state":                     {body: `{"orgs": []}`},
 }
 
 // matrixRoute is a route of any table, seen the same way.
