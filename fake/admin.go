@@ -22,7 +22,7 @@ import (
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request, fn handlerFunc) {
 	x := s.newExchange(w, r, nil)
 	tok := bearer(r)
-	if tok == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.adminToken)) != 1 {
+	if tok == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.AdminToken())) != 1 {
 		x.fail(errNotAuthenticated("the fake's admin API needs the admin token of the default org"))
 		return
 	}
@@ -31,10 +31,8 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request, fn handlerFu
 
 func (s *Server) addFault(x *exchange) (any, *apiError) {
 	var f Fault
-	dec := json.NewDecoder(bytes.NewReader(x.body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return nil, errBadRequest("fault: %s", cleanJSONError(err))
+	if err := decodeAdminBody(x, "fault", &f); err != nil {
+		return nil, err
 	}
 	id, err := s.faults.Add(f)
 	if err != nil {

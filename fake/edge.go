@@ -39,6 +39,7 @@ func (s *Server) serveEdge(w http.ResponseWriter, r *http.Request, server string
 		e.Fault = fault.ID
 	}
 	s.journal.add(e)
+	s.changed()
 }
 
 // applyFault makes the fault happen and reports whether the request is still to be served.

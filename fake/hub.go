@@ -59,6 +59,7 @@ type hub struct {
 // member is a platform user: a token and a role in each org it belongs to. Never changed after
 // it is added.
 type member struct {
+	token     string // kept for snapshots, never logged or answered outside the admin API
 	userID    string
 	roles     map[string]Role // by org id
 	expiresAt time.Time       // zero: never; guarded by hub.mu
@@ -128,7 +129,7 @@ func (h *hub) addOrg(id, name string) *org {
 }
 
 func (h *hub) addMember(token string, roles map[string]Role, expiresAt time.Time) {
-	m := &member{userID: h.s.ids.objectID(), roles: roles, expiresAt: expiresAt}
+	m := &member{token: token, userID: h.s.ids.objectID(), roles: roles, expiresAt: expiresAt}
 	h.mu.Lock()
 	h.members[tokenDigest(token)] = m
 	h.mu.Unlock()

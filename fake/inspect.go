@@ -143,13 +143,14 @@ func (s *Server) inspectView(ctx context.Context) inspectView {
 
 	dirty, orphans := s.awaitingRepair()
 
+	defaultOrg := s.OrgID()
 	slices.SortFunc(orgs, func(a, b *org) int {
-		if a.id == s.orgID || b.id == s.orgID {
-			return boolOrder(a.id == s.orgID, b.id == s.orgID)
+		if a.id == defaultOrg || b.id == defaultOrg {
+			return boolOrder(a.id == defaultOrg, b.id == defaultOrg)
 		}
 		return cmp.Or(a.createdAt.Compare(b.createdAt), cmp.Compare(a.id, b.id))
 	})
-	view := inspectView{Time: now, HubURL: s.URL(), DefaultOrgID: s.orgID,
+	view := inspectView{Time: now, HubURL: s.URL(), DefaultOrgID: defaultOrg,
 		Orgs: make([]inspectOrg, 0, len(orgs)), Faults: s.faults.List()}
 	placed := map[string]int{}
 	for _, o := range orgs {

@@ -143,9 +143,10 @@ var (
 		newRoute(apiAdmin, "DELETE", "/_fake/journal", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
 			s.serveAdmin(w, r, func(*exchange) (any, *apiError) { s.ResetJournal(); return map[string]any{}, nil })
 		}),
-		newRoute(apiAdmin, "GET", "/_fake/inspect", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
-			s.serveAdmin(w, r, s.inspect)
-		}),
+		adminRoute("POST", "/_fake/reset", func(s *Server) handlerFunc { return s.serveReset }),
+		adminRoute("GET", "/_fake/state", func(s *Server) handlerFunc { return s.serveGetState }),
+		adminRoute("PUT", "/_fake/state", func(s *Server) handlerFunc { return s.servePutState }),
+		adminRoute("GET", "/_fake/inspect", func(s *Server) handlerFunc { return s.inspect }),
 		newRoute(apiAdmin, "GET", "/_fake/workspaces/{id}/secret", func(s *Server, w http.ResponseWriter, r *http.Request, p params) {
 			s.serveAdmin(w, r, func(*exchange) (any, *apiError) { return s.revealSecret(p[0]) })
 		}),

@@ -48,8 +48,8 @@ type Server struct {
 	reqPrefix string
 	reqSeq    atomic.Uint64
 
-	orgID      string
-	adminToken string
+	ident atomic.Pointer[identity] // the default org and the admin token
+	state stateControl
 
 	mu       sync.Mutex
 	url      atomic.Value // string: the hub's base URL
@@ -103,8 +103,9 @@ func New(opts ...Option) (*Server, error) {
 		s.hub.register(r.id, r.id, func() string { return r.url }, r.engineToken)
 	}
 	s.transport.set(inProcessHubHost, s.Handler())
-	s.orgID = s.AddOrg(s.cfg.orgName)
-	s.adminToken = s.AddMember(s.orgID, RoleAdmin)
+	orgID := s.AddOrg(s.cfg.orgName)
+	s.ident.Store(&identity{orgID: orgID, adminToken: s.AddMember(orgID, RoleAdmin)})
+	s.recordStart()
 	return s, nil
 }
 
@@ -213,10 +214,10 @@ func (h hubHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // OrgID is the id of the default org.
-func (s *Server) OrgID() string { return s.orgID }
+func (s *Server) OrgID() string { return s.ident.Load().orgID }
 
 // AdminToken is a platform token of an admin of the default org.
-func (s *Server) AdminToken() string { return s.adminToken }
+func (s *Server) AdminToken() string { return s.ident.Load().adminToken }
 
 // AddOrg adds an org and returns its id. Nobody is a member yet: see AddMember.
 func (s *Server) AddOrg(name string) string {

@@ -1,0 +1,112 @@
+package fake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+)
+
+// ErrNoOrg is returned by ResetOrg for an org the server does not hold.
+var ErrNoOrg = errors.New("fake: no such org")
+
+// Reset brings the whole server back to its start state without a restart: the default org with
+// its admin token, and the seeds given to Load, each as it was loaded (same ids, keys, secrets
+// and timestamps); every other org, member, workspace and customer is gone. The journal and the
+// faults are emptied too, and the answers kept for Idempotency-Key replays forgotten. The
+// journal's sequence numbers keep growing.
+func (s *Server) Reset(ctx context.Context) error {
+	s.state.mu.Lock()
+	err := s.replace(ctx, s.state.start, true)
+	s.faults.Clear()
+	s.journal.reset()
+	s.state.mu.Unlock()
+	s.changed()
+	if err != nil {
+		return fmt.Errorf("fake: reset: %w", err)
+	}
+	return nil
+}
+
+// ResetOrg brings one org back to its start state and leaves every other org untouched, for
+// test suites that share one server: the org's workspaces (and their customers) are removed,
+// and those the start state gives it are placed again as they were loaded. Its members stay, so
+// the tokens a test holds keep working; the faults that match the org are removed. An org that
+// is not in the start state is left empty. ResetOrg returns ErrNoOrg for an org the server does
+// not hold.
+func (s *Server) ResetOrg(ctx context.Context, orgID string) error {
+	s.state.mu.Lock()
+	defer s.state.mu.Unlock()
+	defer s.changed()
+	h := s.hub
+	h.mu.RLock()
+	old := h.orgs[orgID]
+	h.mu.RUnlock()
+	if old == nil {
+		return fmt.Errorf("%w: %q", ErrNoOrg, orgID)
+	}
+	start := Seed{Orgs: []SeedOrg{{ID: old.id, Name: old.name, CreatedAt: &old.createdAt}}}
+	for _, so := range s.state.start.Orgs {
+		if so.ID == orgID {
+			start.Orgs[0].Workspaces = so.Workspaces
+		}
+	}
+	b, err := s.buildState(start, false)
+	if err != nil {
+		return fmt.Errorf("fake: reset org %q: %w", orgID, err)
+	}
+	o := b.orgs[0].org
+	o.key = old.key
+
+	old.mu.RLock()
+	gone := make([]*orgWorkspace, len(old.order))
+	for i, e := range old.order {
+		gone[i] = e.cur
+	}
+	old.mu.RUnlock()
+	h.mu.Lock()
+	for _, w := range gone {
+		delete(h.byWS, w.id)
+		delete(h.keyHost, w.key)
+		delete(h.keyOrg, w.key)
+	}
+	h.orgs[orgID] = o
+	h.mu.Unlock()
+
+	var errs []error
+	for _, w := range gone {
+		if inst := s.instances[h.instanceID(w)]; inst != nil {
+			inst.in.mu.Lock()
+			delete(inst.in.workspaces, w.key)
+			inst.in.mu.Unlock()
+			continue
+		}
+		if ref := h.instance(w.instanceID); ref != nil {
+			if _, aerr := h.engine(ctx, ref, http.MethodDelete, "/workspaces/"+url.PathEscape(w.key), nil); aerr != nil && aerr.upstream != http.StatusNotFound {
+				errs = append(errs, fmt.Errorf("instance %q: removing workspace %q: %s", ref.id, w.id, aerr.Message))
+			}
+		}
+	}
+	for _, bw := range b.orgs[0].workspaces {
+		if bw.inst != nil {
+			bw.inst.mu.Lock()
+			bw.inst.workspaces[bw.hub.key] = bw.local
+			bw.inst.mu.Unlock()
+			h.record(o, bw)
+			continue
+		}
+		if aerr := h.place(ctx, o, bw.hub, bw.ref, bw.config); aerr != nil {
+			errs = append(errs, fmt.Errorf("instance %q: creating workspace %q: %s", bw.ref.id, bw.hub.id, aerr.Message))
+		}
+	}
+	for _, f := range s.faults.List() {
+		if f.Org == orgID {
+			s.faults.Remove(f.ID)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("fake: reset org %q: %w", orgID, errors.Join(errs...))
+	}
+	return nil
+}
