@@ -130,7 +130,8 @@
   async function poll(run) {
     if (run !== pollRun) return;
     try {
-      const text = JSON.stringify(await api("GET", "/_fake/inspect"));
+      const { time, ...view } = await api("GET", "/_fake/inspect");
+      const text = JSON.stringify(view); // redrawn only when something other than the time changed
       if (run !== pollRun) return;
       if (text !== state.overviewText) {
         state.overviewText = text;
@@ -369,8 +370,8 @@
     const dlg = $("confirm");
     $("confirm-h").textContent = org ? "Reset org " + org.name + "?" : "Reset the whole server?";
     $("confirm-text").textContent = org
-      ? "The org's workspaces and their customers are removed; its members stay. Other orgs are untouched."
-      : "Everything goes back to the start state: the seed is loaded again, the journal and faults are cleared.";
+      ? "The org goes back to its start state: its workspaces and their customers are removed, and those of the seed placed again. Its members and their tokens stay; faults that match the org are removed. Other orgs are untouched."
+      : "Everything goes back to the start state: the seed is loaded again, every other org, workspace and customer is removed, and the journal and faults are emptied.";
     $("confirm-ok").textContent = org ? "Reset org" : "Reset server";
     dlg.returnValue = "";
     dlg.onclose = () => { if (dlg.returnValue === "ok") doReset(org); };
@@ -439,18 +440,27 @@
       }
       const ctl = new AbortController();
       state.journalAbort = ctl;
-      let items;
+      let items, lastSeq;
       try {
         const data = await api("GET", "/_fake/journal?" + q, undefined, ctl.signal);
         items = (data && data.items) || [];
+        lastSeq = data && data.lastSeq;
       } catch (e) {
         if (run !== state.journalRun) return;
         if (e instanceof AuthError) { showSignIn("The admin token was refused; sign in again."); return; }
+        if (e.status === 400) { // a filter the server refuses: wait for the next change
+          $("journal-note").textContent = "Filter refused: " + e.message;
+          return;
+        }
         $("journal-note").textContent = "Cannot read the journal: " + e.message;
         await pause(1000);
         continue;
       }
       if (run !== state.journalRun) return;
+      if (typeof lastSeq === "number" && lastSeq < state.journalSeq) { // the journal was started anew
+        restartJournal();
+        return;
+      }
       const fresh = new Set();
       if (items.length && items[0].seq === undefined) {
         // A server that does not number entries: read the whole journal every time.
@@ -464,6 +474,8 @@
           fresh.add(e.seq);
         }
         state.journal.length = Math.min(state.journal.length, JOURNAL_SHOWN);
+        // Entries the filter left out are skipped next time too.
+        if (typeof lastSeq === "number" && lastSeq > state.journalSeq) state.journalSeq = lastSeq;
       }
       $("journal-note").textContent = "";
       renderJournal(fresh);
