@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
+	"image"
+	"image/color/palette"
+	"image/draw"
+	"image/png"
 	"io"
 	"net/http"
 	"os"
@@ -168,10 +173,13 @@ func TestInspectorInBrowser(t *testing.T) {
 	// The journal shows that call, live, and its filters work.
 	call := `[...document.querySelectorAll("#journal-rows tr")].some(r => r.textContent.includes("GET /org-workspaces/` + wsID + `") && r.textContent.includes("503") && r.textContent.includes("fault-1"))`
 	until("the journal shows the faulted call", call)
-	filter := func(id, value string) {
+	filter := func(id, value string) { // as a user does: set the field, which fires its change event
 		t.Helper()
-		do("filter the journal: "+id+"="+value, chromedp.SetValue(chromedp.CSS("#"+id), value),
-			chromedp.Evaluate[chromedp.Void](`document.getElementById("`+id+`").dispatchEvent(new Event("change", {bubbles: true}))`))
+		do("filter the journal: "+id+"="+value, chromedp.Evaluate[chromedp.Void](`(() => {
+			const f = document.getElementById("`+id+`");
+			f.value = "`+value+`";
+			f.dispatchEvent(new Event("change", {bubbles: true}));
+		})()`))
 	}
 	rows := `[...document.querySelectorAll("#journal-rows tr")].map(r => r.textContent)`
 	filter("filter-method", "POST")
@@ -207,8 +215,10 @@ func TestInspectorInBrowser(t *testing.T) {
 		filter("filter-status", "")
 		until("the journal shows every call", rows+`.length > 3`)
 		do("scroll to the top", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
-		b, err := chromedp.Run(tab, chromedp.CaptureScreenshot())
+		until("the new rows stop glowing", `document.getAnimations().length === 0`)
+		b, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
 		require.NoError(t, err)
+		b = smallPNG(t, b)
 		require.NoError(t, os.WriteFile(filepath.Join("..", "..", "docs", "inspector.png"), b, 0o644))
 	}
 
@@ -245,4 +255,16 @@ func TestInspectorInBrowser(t *testing.T) {
 	do("sign in with the keyboard", chromedp.SendKeys(chromedp.CSS("#signin-token"), adminToken+"\r"))
 	until("the page shows", `document.getElementById("org-`+orgID+`") !== null`)
 	assert.NotContains(t, html(), adminToken)
+}
+
+// smallPNG redraws a screenshot in 256 colors, which keeps the README's picture small.
+func smallPNG(t *testing.T, b []byte) []byte {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(b))
+	require.NoError(t, err)
+	pal := image.NewPaletted(img.Bounds(), palette.Plan9)
+	draw.Draw(pal, pal.Rect, img, img.Bounds().Min, draw.Src)
+	var out bytes.Buffer
+	require.NoError(t, (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&out, pal))
+	return out.Bytes()
 }
