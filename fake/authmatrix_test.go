@@ -61,6 +61,7 @@ var authMatrix = map[string]matrixRow{
 	"GET /_fake/inspect":                   {},
 	"GET /_fake/workspaces/{id}/secret":    {},
 	"GET /_fake/ui":                        {},
+	"GET /_fake/ui/":                       {},
 	"GET /_fake/ui/{file}":                 {},
 }
 

@@ -222,6 +222,10 @@ func TestInspectorPageIsServedAndNotJournaled(t *testing.T) {
 		assert.NotContains(t, body, "http://", "%s loads nothing from elsewhere", tc.path)
 		assert.NotContains(t, body, "https://", "%s loads nothing from elsewhere", tc.path)
 	}
+	resp, body := get("/_fake/ui/")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "/_fake/ui", resp.Request.URL.Path, "/_fake/ui/ leads to the page")
+	assert.Contains(t, body, "<title>membrane-fake inspector</title>")
 	for _, path := range []string{"/_fake/ui/nope.js", "/_fake/ui/ui.go", "/_fake/ui/..%2fui.go", "/_fake/ui/index.txt"} {
 		resp, _ := get(path)
 		assert.Equal(t, http.StatusNotFound, resp.StatusCode, path)

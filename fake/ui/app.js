@@ -47,10 +47,17 @@
     return el("td", { "data-label": label }, ...children);
   }
 
+  // say tells what happened, once, in the live region that screen readers announce.
   function say(msg, isError) {
     const s = $("status");
+    if (s.textContent === msg) return;
     s.textContent = msg;
-    s.className = "status" + (isError ? " bad" : "");
+    s.className = isError ? "bad" : "";
+  }
+
+  // fresh shows when the page last heard from the fake, quietly.
+  function fresh(msg) {
+    $("freshness").textContent = msg;
   }
 
   function fmtTime(iso) {
@@ -103,6 +110,7 @@
     $("signin").hidden = false;
     $("signin-error").textContent = message || "";
     say("");
+    fresh("");
     $("signin-token").focus();
   }
 
@@ -138,10 +146,12 @@
         state.overview = JSON.parse(text);
         renderOverview();
       }
-      say("Up to date, " + new Date().toLocaleTimeString());
+      fresh("Up to date, " + new Date().toLocaleTimeString());
+      if ($("status").textContent.startsWith("Cannot reach the fake")) say("The fake answers again.");
     } catch (e) {
       if (e instanceof AuthError) { showSignIn("The admin token was refused; sign in again."); return; }
       say("Cannot reach the fake: " + e.message, true);
+      fresh("");
     }
     if (run === pollRun) pollTimer = setTimeout(() => poll(run), POLL_MS);
   }
@@ -557,6 +567,11 @@
     $("journal-clear").addEventListener("click", clearJournal);
     syncFaultForm();
 
+    // A uiUrl opened in a tab that shows the page already changes only the fragment.
+    window.addEventListener("hashchange", () => {
+      const t = tokenFromFragment();
+      if (t) { stopAll(); signIn(t); }
+    });
     const token = tokenFromFragment() || sessionStorage.getItem(TOKEN_KEY) || "";
     if (token) signIn(token);
     else showSignIn("");
