@@ -142,6 +142,8 @@ var (
 		newRoute(apiAdmin, "DELETE", "/_fake/journal", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
 			s.serveAdmin(w, r, func(*exchange) (any, *apiError) { s.ResetJournal(); return map[string]any{}, nil })
 		}),
+		adminRoute("GET", "/_fake", func(s *Server) handlerFunc { return s.serveIndex }),
+		adminRoute("POST", "/_fake/orgs", func(s *Server) handlerFunc { return s.serveAddOrg }),
 		adminRoute("POST", "/_fake/reset", func(s *Server) handlerFunc { return s.serveReset }),
 		adminRoute("GET", "/_fake/state", func(s *Server) handlerFunc { return s.serveGetState }),
 		adminRoute("PUT", "/_fake/state", func(s *Server) handlerFunc { return s.servePutState }),
