@@ -66,7 +66,6 @@ func TestAddOrgRefusesBadInput(t *testing.T) {
 	_ = srv
 }
 
-
 func TestAdminIndex(t *testing.T) {
 	t.Parallel()
 	srv := fake.NewServer(t)
