@@ -56,6 +56,8 @@ var authMatrix = map[string]matrixRow{
 	"GET /_fake/journal":                   {},
 	"DELETE /_fake/journal":                {},
 	"POST /_fake/reset":                    {},
+	"GET /_fake":                           {},
+	"POST /_fake/orgs":                     {body: `{"name": "Suite"}`},
 	"GET /_fake/state":                     {},
 	"PUT /_fake/state":                     {body: `{"orgs": []}`},
 	"GET /_fake/inspect":                   {},

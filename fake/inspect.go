@@ -110,6 +110,9 @@ type revealedSecret struct {
 
 // inspect answers GET /_fake/inspect.
 func (s *Server) inspect(x *exchange) (any, *apiError) {
+	if err := onlyParams(x.r.URL.Query()); err != nil {
+		return nil, err
+	}
 	return s.inspectView(x.r.Context()), nil
 }
 
@@ -283,7 +286,10 @@ func (s *Server) inspectWorkspace(w *orgWorkspace) inspectWorkspace {
 
 // revealSecret answers GET /_fake/workspaces/{id}/secret: the one place where the fake's admin
 // API shows a workspace secret, for the inspector's reveal button.
-func (s *Server) revealSecret(id string) (any, *apiError) {
+func (s *Server) revealSecret(x *exchange, id string) (any, *apiError) {
+	if err := onlyParams(x.r.URL.Query()); err != nil {
+		return nil, err
+	}
 	h := s.hub
 	h.mu.RLock()
 	e := h.byWS[id]

@@ -135,6 +135,8 @@ func TestInspectShowsWhatTheFakeHolds(t *testing.T) {
 	r := admin.ok("GET", "/_fake/workspaces/"+id+"/secret", nil)
 	assert.Equal(t, map[string]any{"workspaceId": id, "secret": secret}, r)
 	admin.fails(http.StatusNotFound, "not_found", "GET", "/_fake/workspaces/nope/secret", nil)
+	admin.fails(http.StatusBadRequest, "", "GET", "/_fake/workspaces/"+id+"/secret?reveal=1", nil)
+	admin.fails(http.StatusBadRequest, "", "GET", "/_fake/inspect?orgId="+srv.OrgID(), nil)
 	admin.as(member).fails(http.StatusUnauthorized, "not_authenticated", "GET", "/_fake/workspaces/"+id+"/secret", nil)
 }
 

@@ -16,9 +16,12 @@ var ErrNoOrg = errors.New("fake: no such org")
 // and timestamps); every other org, member, workspace and customer is gone. The journal and the
 // faults are emptied too, and the answers kept for Idempotency-Key replays forgotten. The
 // journal's sequence numbers keep growing.
+//
+// The server keeps its OrgID and AdminToken: when Replace or Restore changed them, the default
+// org comes back empty under the id it has now.
 func (s *Server) Reset(ctx context.Context) error {
 	s.state.mu.Lock()
-	err := s.replace(ctx, s.state.start, true)
+	err := s.replace(ctx, s.startForNow(), true)
 	s.faults.Clear()
 	s.journal.reset()
 	s.state.mu.Unlock()
@@ -108,5 +111,32 @@ func (s *Server) ResetOrg(ctx context.Context, orgID string) error {
 	if len(errs) > 0 {
 		return fmt.Errorf("fake: reset org %q: %w", orgID, errors.Join(errs...))
 	}
+	return nil
+}
+
+// startForNow is the start state for the identity the server has now: the default org the
+// server was made with is left out when the server has another one since, and Replace adds
+// the current one back, empty, with its admin.
+func (s *Server) startForNow() Seed {
+	start := s.state.start
+	out := Seed{Orgs: start.Orgs}
+	if len(start.Orgs) > 0 && start.Orgs[0].ID != s.ident.Load().orgID {
+		out.Orgs = start.Orgs[1:]
+	}
+	return out
+}
+
+// RememberSeed makes seed part of the start state that Reset goes back to, without loading it
+// now: for a server whose state came from elsewhere (Restore from a state file) after it was
+// first made with that seed. The seed is checked as Load checks it; a seed with a mistake is
+// not remembered.
+func (s *Server) RememberSeed(seed Seed) error {
+	s.state.mu.Lock()
+	defer s.state.mu.Unlock()
+	b, err := s.buildState(seed, false)
+	if err != nil {
+		return fmt.Errorf("fake: seed: %w", err)
+	}
+	s.state.start.Orgs = append(s.state.start.Orgs, s.seedOf(b).Orgs...)
 	return nil
 }

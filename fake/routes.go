@@ -143,12 +143,14 @@ var (
 		newRoute(apiAdmin, "DELETE", "/_fake/journal", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
 			s.serveAdmin(w, r, func(*exchange) (any, *apiError) { s.ResetJournal(); return map[string]any{}, nil })
 		}),
+		adminRoute("GET", "/_fake", func(s *Server) handlerFunc { return s.serveIndex }),
+		adminRoute("POST", "/_fake/orgs", func(s *Server) handlerFunc { return s.serveAddOrg }),
 		adminRoute("POST", "/_fake/reset", func(s *Server) handlerFunc { return s.serveReset }),
 		adminRoute("GET", "/_fake/state", func(s *Server) handlerFunc { return s.serveGetState }),
 		adminRoute("PUT", "/_fake/state", func(s *Server) handlerFunc { return s.servePutState }),
 		adminRoute("GET", "/_fake/inspect", func(s *Server) handlerFunc { return s.inspect }),
 		newRoute(apiAdmin, "GET", "/_fake/workspaces/{id}/secret", func(s *Server, w http.ResponseWriter, r *http.Request, p params) {
-			s.serveAdmin(w, r, func(*exchange) (any, *apiError) { return s.revealSecret(p[0]) })
+			s.serveAdmin(w, r, func(x *exchange) (any, *apiError) { return s.revealSecret(x, p[0]) })
 		}),
 		newRoute(apiUI, "GET", "/_fake/ui", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
 			s.serveUIFile(w, r, "index.html")

@@ -205,7 +205,7 @@ func (s *Server) Handler() http.Handler { return hubHandler{s} }
 type hubHandler struct{ s *Server }
 
 func (h hubHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, "/_fake/") {
+	if r.URL.Path == "/_fake" || strings.HasPrefix(r.URL.Path, "/_fake/") {
 		fail := func(err *apiError) { h.s.newExchange(w, r, nil).fail(err) }
 		serveRoutes(h.s, adminRoutes, w, r, fail, func() { fail(errNotFound("no route for %s %s", r.Method, r.URL.Path)) })
 		return
