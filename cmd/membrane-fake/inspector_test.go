@@ -173,6 +173,11 @@ func TestInspectorInBrowser(t *testing.T) {
 	// The journal shows that call, live, and its filters work.
 	call := `[...document.querySelectorAll("#journal-rows tr")].some(r => r.textContent.includes("GET /org-workspaces/` + wsID + `") && r.textContent.includes("503") && r.textContent.includes("fault-1"))`
 	until("the journal shows the faulted call", call)
+	newestFirst := text(`(() => {
+		const seqs = [...document.querySelectorAll("#journal-rows tr")].map(r => Number(r.dataset.seq));
+		return String(seqs.length > 3 && seqs.every((s, i) => i === 0 || seqs[i-1] > s));
+	})()`)
+	assert.Equal(t, "true", newestFirst, "the journal shows the newest first")
 	filter := func(id, value string) { // as a user does: set the field, which fires its change event
 		t.Helper()
 		do("filter the journal: "+id+"="+value, chromedp.Evaluate[chromedp.Void](`(() => {
@@ -223,11 +228,13 @@ func TestInspectorInBrowser(t *testing.T) {
 	}
 
 	// The secret shows after the click, and hides again.
-	do("reveal the secret", chromedp.Click(chromedp.CSS("#reveal-"+wsID)))
-	until("the secret shows", `document.getElementById("secret-`+wsID+`")?.textContent === "`+secret+`"`)
+	do("reveal the secret with the keyboard", chromedp.Focus(chromedp.CSS("#reveal-"+wsID)), chromedp.KeyEvent("\r"))
+	until("the secret shows, and the focus is on Hide", `document.getElementById("secret-`+wsID+`")?.textContent === "`+secret+`" &&
+		document.activeElement.id === "hide-`+wsID+`"`)
 	shot("secret", chromedp.CSS("#ws-"+wsID))
-	do("hide the secret", chromedp.Click(chromedp.CSS("#hide-"+wsID)))
-	until("the secret hides", `document.getElementById("secret-`+wsID+`") === null`)
+	do("hide the secret", chromedp.KeyEvent("\r"))
+	until("the secret hides, and the focus is back on Reveal", `document.getElementById("secret-`+wsID+`") === null &&
+		document.activeElement.id === "reveal-`+wsID+`"`)
 	assert.NotContains(t, html(), secret)
 
 	// Readable at 400px wide.
