@@ -43,8 +43,10 @@
     return node;
   }
 
+  // td is a table cell; its content is one element, so that a narrow screen's stacked rows
+  // (label beside value) keep it together.
   function td(label, ...children) {
-    return el("td", { "data-label": label }, ...children);
+    return el("td", { "data-label": label }, el("span", {}, ...children));
   }
 
   // say tells what happened, once, in the live region that screen readers announce.
@@ -344,7 +346,12 @@
     if (action === "reset") fault.reset = true;
     if (action === "dropAnswer") fault.dropAnswer = true;
     if (f.latency.value.trim()) fault.latency = f.latency.value.trim();
-    if (fault.probability === 1) fault.probability = 0;
+    if (!(fault.probability > 0 && fault.probability <= 1)) {
+      $("fault-error").textContent = "Not added: the probability must be above 0 and at most 1.";
+      $("fault-probability").focus();
+      return;
+    }
+    if (fault.probability === 1) fault.probability = 0; // the API's 0 means every match
     for (const k of Object.keys(fault)) if (fault[k] === "" || fault[k] === 0) delete fault[k];
     try {
       const added = await api("POST", "/_fake/faults", fault);
