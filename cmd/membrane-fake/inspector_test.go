@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -82,7 +83,7 @@ func (c adminClient) ok(method, path, body string) map[string]any {
 // live, a secret shows only on purpose, and a reset empties an org.
 func TestInspectorInBrowser(t *testing.T) {
 	t.Parallel()
-	browser := findBrowser(t)
+	chromePath := findBrowser(t)
 	bin := buildBinary(t)
 	p := startProcess(t, bin, "--instances", "eu")
 	hubURL, orgID := p.line["hubUrl"].(string), p.line["orgId"].(string)
@@ -96,7 +97,7 @@ func TestInspectorInBrowser(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Second)
 	defer cancel()
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(browser), chromedp.Headless,
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(chromePath), chromedp.Headless,
 		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
 		chromedp.Flag("disable-extensions", true), chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.WindowSize(1280, 800), chromedp.UserDataDir(t.TempDir()))
@@ -243,6 +244,39 @@ func TestInspectorInBrowser(t *testing.T) {
 	shot("page-400", "")
 	do("widen the window", chromedp.EmulateViewport(1280, 800))
 
+	// The snapshot downloads as a file: the whole state, tokens and secrets included.
+	downloads := t.TempDir()
+	progress := chromedp.Events(tab, browser.DownloadProgress)
+	do("download the snapshot", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+			Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: downloads, EventsEnabled: new(true)})
+		return err
+	}), chromedp.Click(chromedp.CSS("#download-state")))
+	for ev, err := range progress {
+		require.NoError(t, err, "waiting for the download")
+		if ev.State != browser.DownloadProgressStateCompleted {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(downloads, ev.GUID))
+		require.NoError(t, err)
+		var snap struct {
+			AdminToken string `json:"adminToken"`
+			Orgs       []struct {
+				Workspaces []struct {
+					ID     string `json:"id"`
+					Secret string `json:"secret"`
+				} `json:"workspaces"`
+			} `json:"orgs"`
+		}
+		require.NoError(t, json.Unmarshal(b, &snap), "the snapshot: %s", b)
+		assert.Equal(t, adminToken, snap.AdminToken)
+		require.NotEmpty(t, snap.Orgs)
+		require.Len(t, snap.Orgs[0].Workspaces, 1)
+		assert.Equal(t, wsID, snap.Orgs[0].Workspaces[0].ID)
+		assert.Equal(t, secret, snap.Orgs[0].Workspaces[0].Secret)
+		break
+	}
+
 	// A reset of the org empties it, after a confirmation.
 	do("reset the org", chromedp.Click(chromedp.CSS("#reset-org-"+orgID)), chromedp.WaitVisible(chromedp.CSS("#confirm")))
 	shot("reset-dialog", "")
@@ -262,6 +296,19 @@ func TestInspectorInBrowser(t *testing.T) {
 	do("sign in with the keyboard", chromedp.SendKeys(chromedp.CSS("#signin-token"), adminToken+"\r"))
 	until("the page shows", `document.getElementById("org-`+orgID+`") !== null`)
 	assert.NotContains(t, html(), adminToken)
+
+	// None of the page's own requests is in the journal.
+	var journal struct {
+		Items []struct {
+			Path string `json:"path"`
+		} `json:"items"`
+	}
+	_, raw := api.call("GET", "/_fake/journal", "")
+	require.NoError(t, json.Unmarshal([]byte(raw), &journal))
+	require.NotEmpty(t, journal.Items)
+	for _, e := range journal.Items {
+		assert.False(t, strings.HasPrefix(e.Path, "/_fake") || e.Path == "/favicon.ico", "the journal holds the page's request for %s", e.Path)
+	}
 }
 
 // smallPNG redraws a screenshot in 256 colors, which keeps the README's picture small.
