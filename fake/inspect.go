@@ -297,6 +297,7 @@ func (s *Server) revealSecret(x *exchange, id string) (any, *apiError) {
 	if e == nil {
 		return nil, errNotFound("org workspace %q not found", id)
 	}
+	x.w.Header().Set("Cache-Control", "no-store")
 	return revealedSecret{WorkspaceID: id, Secret: current(e.org, e).secret}, nil
 }
 

@@ -132,8 +132,10 @@ func TestInspectShowsWhatTheFakeHolds(t *testing.T) {
 	assert.Empty(t, v.Orgs[1].Workspaces)
 
 	// The secret is shown on purpose only.
-	r := admin.ok("GET", "/_fake/workspaces/"+id+"/secret", nil)
-	assert.Equal(t, map[string]any{"workspaceId": id, "secret": secret}, r)
+	r := admin.do("GET", "/_fake/workspaces/"+id+"/secret", nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	assert.Equal(t, map[string]any{"workspaceId": id, "secret": secret}, r.Body)
+	assert.Equal(t, "no-store", r.Header.Get("Cache-Control"))
 	admin.fails(http.StatusNotFound, "not_found", "GET", "/_fake/workspaces/nope/secret", nil)
 	admin.fails(http.StatusBadRequest, "", "GET", "/_fake/workspaces/"+id+"/secret?reveal=1", nil)
 	admin.fails(http.StatusBadRequest, "", "GET", "/_fake/inspect?orgId="+srv.OrgID(), nil)
