@@ -55,3 +55,13 @@ func onlyParams(q url.Values, allowed ...string) *apiError {
 	}
 	return nil
 }
+
+// noParams is fn for an endpoint that takes no query parameter: any is a 400.
+func noParams(fn handlerFunc) handlerFunc {
+	return func(x *exchange) (any, *apiError) {
+		if err := onlyParams(x.r.URL.Query()); err != nil {
+			return nil, err
+		}
+		return fn(x)
+	}
+}

@@ -186,6 +186,10 @@ func TestAdminEndpointsRefuseBadInput(t *testing.T) {
 		{"POST", "/_fake/faults", `{"status": 500} trailing`},
 		{"POST", "/_fake/faults", `{"status": "500"}`},
 		{"GET", "/_fake/journal?colour=red", ``},
+		{"GET", "/_fake/faults?all=1", ``},
+		{"DELETE", "/_fake/faults?all=1", ``},
+		{"DELETE", "/_fake/journal?all=1", ``},
+		{"POST", "/_fake/faults?x=1", `{"status": 500}`},
 	}
 	for _, tc := range tests {
 		r := c.fails(http.StatusBadRequest, "", tc.method, tc.path, tc.body)

@@ -120,27 +120,27 @@ var (
 
 	adminRoutes = []route[*Server]{
 		newRoute(apiAdmin, "GET", "/_fake/faults", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
-			s.serveAdmin(w, r, func(*exchange) (any, *apiError) { return listJSON[Fault]{Items: s.faults.List()}, nil })
+			s.serveAdmin(w, r, noParams(func(*exchange) (any, *apiError) { return listJSON[Fault]{Items: s.faults.List()}, nil }))
 		}),
 		newRoute(apiAdmin, "POST", "/_fake/faults", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
-			s.serveAdmin(w, r, s.addFault)
+			s.serveAdmin(w, r, noParams(s.addFault))
 		}),
 		newRoute(apiAdmin, "DELETE", "/_fake/faults", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
-			s.serveAdmin(w, r, func(*exchange) (any, *apiError) { s.faults.Clear(); return map[string]any{}, nil })
+			s.serveAdmin(w, r, noParams(func(*exchange) (any, *apiError) { s.faults.Clear(); return map[string]any{}, nil }))
 		}),
 		newRoute(apiAdmin, "DELETE", "/_fake/faults/{id}", func(s *Server, w http.ResponseWriter, r *http.Request, p params) {
-			s.serveAdmin(w, r, func(*exchange) (any, *apiError) {
+			s.serveAdmin(w, r, noParams(func(*exchange) (any, *apiError) {
 				if !s.faults.Remove(p[0]) {
 					return nil, errNotFound("fault %q not found", p[0])
 				}
 				return map[string]any{}, nil
-			})
+			}))
 		}),
 		newRoute(apiAdmin, "GET", "/_fake/journal", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
 			s.serveAdmin(w, r, s.serveJournal)
 		}),
 		newRoute(apiAdmin, "DELETE", "/_fake/journal", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
-			s.serveAdmin(w, r, func(*exchange) (any, *apiError) { s.ResetJournal(); return map[string]any{}, nil })
+			s.serveAdmin(w, r, noParams(func(*exchange) (any, *apiError) { s.ResetJournal(); return map[string]any{}, nil }))
 		}),
 		adminRoute("GET", "/_fake", func(s *Server) handlerFunc { return s.serveIndex }),
 		adminRoute("POST", "/_fake/orgs", func(s *Server) handlerFunc { return s.serveAddOrg }),
