@@ -17,6 +17,9 @@ func (s *Server) serveReset(x *exchange) (any, *apiError) {
 	}
 	if q.Has("orgId") {
 		id := q.Get("orgId")
+		if id == "" {
+			return nil, errFields(map[string]string{"orgId": "must not be empty: name the org to reset, or leave orgId out to reset everything"})
+		}
 		if err := s.ResetOrg(x.r.Context(), id); err != nil {
 			if errors.Is(err, ErrNoOrg) {
 				return nil, errNotFound("org %q not found", id)

@@ -183,6 +183,7 @@ func TestAdminEndpointsRefuseBadInput(t *testing.T) {
 		{"POST", "/_fake/reset", `[]`},
 		{"POST", "/_fake/reset?org=x", ``},
 		{"POST", "/_fake/reset?orgId=a&orgId=b", ``},
+		{"POST", "/_fake/reset?orgId=", ``},
 		{"POST", "/_fake/faults", `{"status": 500} trailing`},
 		{"POST", "/_fake/faults", `{"status": "500"}`},
 		{"GET", "/_fake/journal?colour=red", ``},
