@@ -149,16 +149,16 @@ func TestInstanceStateFile(t *testing.T) {
 	assert.Equal(t, "k1", got["key"])
 }
 
-const helperEnv = "MEMBRANE_FAKE_TEST_HELPER"
+const childEnv = "MEMBRANE_FAKE_TEST_CHILD"
 
-// TestHelperProcess is not a test: it is the binary that TestKillBetweenWriteAndRename kills.
+// TestChildProcess is not a test: it is the binary that TestKillBetweenWriteAndRename kills.
 // It serves with a state file whose saves stop for good between the write and the rename once
 // the state holds a second org.
-func TestHelperProcess(t *testing.T) {
-	if os.Getenv(helperEnv) == "" {
+func TestChildProcess(t *testing.T) {
+	if os.Getenv(childEnv) == "" {
 		t.Skip("run by TestKillBetweenWriteAndRename")
 	}
-	marker := os.Getenv(helperEnv)
+	marker := os.Getenv(childEnv)
 	block := func(tmp string) error {
 		b, err := os.ReadFile(tmp)
 		if err == nil && bytes.Count(b, []byte(`"members"`)) > 1 {
@@ -167,7 +167,7 @@ func TestHelperProcess(t *testing.T) {
 		}
 		return nil
 	}
-	args := strings.Fields(os.Getenv(helperEnv + "_ARGS"))
+	args := strings.Fields(os.Getenv(childEnv + "_ARGS"))
 	os.Exit(runWith(context.Background(), args, noEnv, os.Stdout, io.Discard, hooks{beforeRename: block}))
 }
 
@@ -178,8 +178,8 @@ func TestKillBetweenWriteAndRename(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "state.json")
 	marker := filepath.Join(dir, "blocked")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
-	cmd.Env = append(os.Environ(), helperEnv+"="+marker, helperEnv+"_ARGS=--state-file "+path)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestChildProcess$")
+	cmd.Env = append(os.Environ(), childEnv+"="+marker, childEnv+"_ARGS=--state-file "+path)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
