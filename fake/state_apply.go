@@ -172,7 +172,14 @@ func (s *Server) replace(ctx context.Context, state Seed, reachRemote bool) erro
 	h.orgs, h.members, h.byWS, h.keyHost, h.keyOrg = orgs, members, byWS, keyHost, keyOrg
 	h.mu.Unlock()
 	h.repairs.mu.Lock()
-	h.repairs.dirty, h.repairs.orphans = nil, nil
+	// Nothing of the old state is left to repair, but a half-made workspace on an instance of
+	// another process is still there to remove.
+	h.repairs.dirty = nil
+	for inst := range h.repairs.orphans {
+		if s.instances[inst] != nil {
+			delete(h.repairs.orphans, inst)
+		}
+	}
 	h.repairs.mu.Unlock()
 	h.idem.clear()
 	for inst, ws := range local {
