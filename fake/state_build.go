@@ -120,6 +120,7 @@ type SeedError struct {
 	Problems []string
 }
 
+// Error lists the problems, separated by semicolons.
 func (e *SeedError) Error() string { return strings.Join(e.Problems, "; ") }
 
 // holds reports whether the server holds an org, platform token, workspace or key already.
