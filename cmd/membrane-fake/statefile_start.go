@@ -24,7 +24,7 @@ func openStateFile(st settings, logger *slog.Logger, h hooks) (sf *stateFile, sa
 	return sf, saved, err
 }
 
-// changeHook is the option that tells sf about changes; none without a state file.
+// options are the options that tell sf about changes; none without a state file.
 func (sf *stateFile) options() []fake.Option {
 	if sf == nil {
 		return nil

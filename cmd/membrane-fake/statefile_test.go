@@ -226,3 +226,40 @@ func TestFailedSaveLeavesTheFile(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "old\n", string(b))
 }
+
+// In the one-role-per-process mode each process keeps its own file, and a restart of them all
+// finds the workspaces and their customers again.
+func TestEachProcessKeepsItsOwnFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	const engine = "engine-token-0123456789"
+	hubFile, euFile := filepath.Join(dir, "hub.json"), filepath.Join(dir, "eu.json")
+	euArgs := []string{"instance", "--id", "eu", "--engine-token", engine, "--state-file", euFile, "--log-level", "error"}
+
+	eu, stopEU := started(t, euArgs...)
+	euURL := eu["url"].(string)
+	hubArgs := []string{"hub", "--instance", "eu=" + euURL, "--engine-token", engine, "--state-file", hubFile, "--log-level", "error"}
+	line, stopHub := started(t, hubArgs...)
+	hub, token := line["hubUrl"].(string), line["adminToken"].(string)
+	ws := admin(t, "POST", hub+"/org-workspaces", token, `{"orgId": "`+line["orgId"].(string)+`", "name": "Far", "membraneInstanceId": "eu"}`)
+	access := admin(t, "POST", hub+"/org-workspaces/"+ws["id"].(string)+"/access-token", token, `{"isAdmin": true}`)
+	customer := admin(t, "POST", hub+"/customers", access["token"].(string), `{"name": "Ann", "internalId": "ann"}`)
+	require.Equal(t, 0, stopHub())
+	require.Equal(t, 0, stopEU())
+
+	hubSaved, err := os.ReadFile(hubFile)
+	require.NoError(t, err)
+	euSaved, err := os.ReadFile(euFile)
+	require.NoError(t, err)
+	assert.Contains(t, string(hubSaved), ws["id"].(string), "the hub keeps its record of the workspace")
+	assert.NotContains(t, string(hubSaved), customer["id"].(string), "and not the instance's customers")
+	assert.Contains(t, string(euSaved), customer["id"].(string), "the instance keeps them")
+
+	_, _ = started(t, append(euArgs, "--addr", strings.TrimPrefix(euURL, "http://"))...)
+	line, _ = started(t, hubArgs...)
+	hub = line["hubUrl"].(string)
+	assert.Equal(t, token, line["adminToken"])
+	access = admin(t, "POST", hub+"/org-workspaces/"+ws["id"].(string)+"/access-token", token, `{"isAdmin": true}`)
+	got := admin(t, "GET", hub+"/customers/"+customer["id"].(string), access["token"].(string), "")
+	assert.Equal(t, "Ann", got["name"], "through the restarted hub to the restarted instance")
+}
