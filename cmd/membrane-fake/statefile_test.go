@@ -116,6 +116,7 @@ func TestBadStateFileStopsTheStart(t *testing.T) {
 		"a hub's file":        {[]string{"instance", "--id", "eu", "--engine-token", "0123456789abcdef"}, write("hub.json", `{"orgs": []}`), "no instance state file"},
 		"another instance's":  {[]string{"instance", "--id", "us", "--engine-token", "0123456789abcdef"}, write("eu.json", `{"instanceId": "eu", "workspaces": []}`), `not "us"`},
 		"a directory":         {nil, dir, "is a directory"},
+		"no directory":        {nil, filepath.Join(dir, "none", "state.json"), "directory does not exist"},
 		"no such instance ws": {nil, write("inst.json", `{"orgs": [{"name": "a", "workspaces": [{"membraneInstanceId": "mars"}]}]}`), "no such instance"},
 	}
 	for name, tt := range tests {
