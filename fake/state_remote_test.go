@@ -35,34 +35,44 @@ func TestStateWithAnInstanceOfAnotherProcess(t *testing.T) {
 	srv, c := newFake(t, fake.WithRemoteInstance("eu", ts.URL, engineToken))
 	ctx := context.Background()
 
-	ws := c.ok("POST", "/org-workspaces", map[string]any{"orgId": srv.OrgID(), "name": "Remote", "membraneInstanceId": "eu",
-		"webhookUri": "https://x.example/h"})
+	ws := c.ok("POST", "/org-workspaces", map[string]any{"orgId": srv.OrgID(), "name": "Remote", "membraneInstanceId": "eu"})
+	c.ok("PATCH", "/org-workspaces/"+ws["id"].(string), map[string]any{"webhookUri": "https://x.example/h"})
 	key := ws["key"].(string)
 	snap, err := srv.Snapshot(ctx)
 	require.NoError(t, err)
 	require.Equal(t, []string{key}, remoteKeys(t, inst))
 
 	// Restore: the hub's records only; the instance keeps what it has.
+	c.ok("PATCH", "/org-workspaces/"+ws["id"].(string), map[string]any{"webhookUri": "https://changed.example/h"})
 	require.NoError(t, srv.Restore(ctx, snap))
-	assert.Equal(t, []string{key}, remoteKeys(t, inst))
-	assert.Equal(t, "Remote", c.ok("GET", "/org-workspaces/"+ws["id"].(string), nil)["name"])
-
-	// Reset: the instance loses the workspace the hub held there.
-	require.NoError(t, srv.Reset(ctx))
-	assert.Empty(t, remoteKeys(t, inst))
-	c.fails(http.StatusNotFound, "not_found", "GET", "/org-workspaces/"+ws["id"].(string), nil)
-
-	// Replace: the workspace is made again there, and the hub can change it.
-	require.NoError(t, srv.Replace(ctx, snap))
-	assert.Equal(t, []string{key}, remoteKeys(t, inst))
-	c.ok("PATCH", "/org-workspaces/"+ws["id"].(string), map[string]any{"name": "Changed", "webhookUri": "https://y.example/h"})
 	rs, err := inst.Snapshot(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, `"https://changed.example/h"`, string(rs.Workspaces[0].Config["webhookUri"]), "Restore does not call the instance")
+
+	// Replace: the instance is set to the state's version, and the hub can change it after.
+	require.NoError(t, srv.Replace(ctx, snap))
+	rs, err = inst.Snapshot(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, `"https://x.example/h"`, string(rs.Workspaces[0].Config["webhookUri"]))
+	c.ok("PATCH", "/org-workspaces/"+ws["id"].(string), map[string]any{"name": "Changed", "webhookUri": "https://y.example/h"})
+	rs, err = inst.Snapshot(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, `"https://y.example/h"`, string(rs.Workspaces[0].Config["webhookUri"]), "the versions agree after Replace")
 
-	// ResetOrg: the org's workspaces are gone from the instance too.
+	// ResetOrg: a workspace made since is gone from the instance too.
+	extra := c.ok("POST", "/org-workspaces", map[string]any{"orgId": srv.OrgID(), "name": "Extra", "membraneInstanceId": "eu"})
+	require.Len(t, remoteKeys(t, inst), 2)
 	require.NoError(t, srv.ResetOrg(ctx, srv.OrgID()))
 	assert.Empty(t, remoteKeys(t, inst))
+	c.fails(http.StatusNotFound, "not_found", "GET", "/org-workspaces/"+extra["id"].(string), nil)
+
+	// Reset: the same. An instance never takes a removed key back: a state that names one
+	// is reported.
+	require.NoError(t, srv.Reset(ctx))
+	assert.Empty(t, remoteKeys(t, inst))
+	err = srv.Replace(ctx, snap)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "removed")
 
 	// A snapshot's customers cannot go to another process's instance.
 	snap.Orgs[0].Workspaces[0].Customers = []fake.SeedCustomer{{InternalID: "x"}}
