@@ -1,36 +1,18 @@
 package fake
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"io"
 	"net/url"
 	"slices"
 	"strings"
 )
 
-// decodeStrict reads one JSON value from b into v, refusing unknown fields, values of the wrong
-// type, an empty body and anything after the value.
-func decodeStrict(b []byte, v any) error {
-	if len(bytes.TrimSpace(b)) == 0 {
-		return errors.New("the body is empty: send a JSON object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return errors.New(cleanJSONError(err))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("unexpected data after the JSON value")
-	}
-	return nil
-}
-
 // decodeAdminBody is decodeStrict for a request of the admin API: a problem is a 400.
-func decodeAdminBody(x *exchange, what string, v any) *apiError {
+func decodeAdminBody(x *request, what string, v any) *apiError {
+	if len(trimJSONSpace(x.body)) == 0 {
+		return errBadRequest("%s: the body is empty: send a JSON object", what)
+	}
 	if err := decodeStrict(x.body, v); err != nil {
-		return errBadRequest("%s: %s", what, err)
+		return errBadRequest("%s: %s", what, cleanJSONError(err))
 	}
 	return nil
 }
@@ -54,4 +36,14 @@ func onlyParams(q url.Values, allowed ...string) *apiError {
 		return errFields(problems)
 	}
 	return nil
+}
+
+// noParams is fn for an endpoint that takes no query parameter: any is a 400.
+func noParams(fn handlerFunc) handlerFunc {
+	return func(x *request) (any, *apiError) {
+		if err := onlyParams(x.r.URL.Query()); err != nil {
+			return nil, err
+		}
+		return fn(x)
+	}
 }

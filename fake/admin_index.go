@@ -21,6 +21,7 @@ var adminEndpoints = []adminEndpoint{
 	{"POST", "/_fake/faults", "add a fault: match method, path, instance, org; answer status, retryAfter, latency, reset, dropAnswer; times, probability"},
 	{"DELETE", "/_fake/faults", "remove every fault"},
 	{"DELETE", "/_fake/faults/{id}", "remove one fault"},
+	{"POST", "/_fake/settle", "put right now what failed calls between the hub and its instances left behind; 502 while an instance cannot be reached"},
 	{"GET", "/_fake/inspect", "what the fake holds, without tokens or secrets: instances (reachable, workspaces, awaiting repair), orgs with members and workspaces with customers, faults"},
 	{"GET", "/_fake/workspaces/{id}/secret", "a workspace's secret, shown on purpose"},
 	{"GET", "/_fake/ui", "the inspector page; it asks for the admin token, or reads it from the uiUrl's #token="},
@@ -35,7 +36,7 @@ type adminIndex struct {
 }
 
 // serveIndex answers GET /_fake: the admin API's endpoints.
-func (s *Server) serveIndex(x *exchange) (any, *apiError) {
+func (s *Server) serveIndex(x *request) (any, *apiError) {
 	if err := onlyParams(x.r.URL.Query()); err != nil {
 		return nil, err
 	}

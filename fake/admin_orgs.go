@@ -34,7 +34,7 @@ const maxNewOrgMembers = 100
 
 // serveAddOrg answers POST /_fake/orgs: an org of its own for each test of a suite, as AddOrg
 // and AddMember make one in Go.
-func (s *Server) serveAddOrg(x *exchange) (any, *apiError) {
+func (s *Server) serveAddOrg(x *request) (any, *apiError) {
 	if err := onlyParams(x.r.URL.Query()); err != nil {
 		return nil, err
 	}

@@ -7,7 +7,7 @@ import (
 
 // serveReset answers POST /_fake/reset: the whole server back to its start state, or with
 // ?orgId= one org. The body is empty or an empty JSON object.
-func (s *Server) serveReset(x *exchange) (any, *apiError) {
+func (s *Server) serveReset(x *request) (any, *apiError) {
 	q := x.r.URL.Query()
 	if err := onlyParams(q, "orgId"); err != nil {
 		return nil, err
@@ -17,6 +17,9 @@ func (s *Server) serveReset(x *exchange) (any, *apiError) {
 	}
 	if q.Has("orgId") {
 		id := q.Get("orgId")
+		if id == "" {
+			return nil, errFields(map[string]string{"orgId": "must not be empty: name the org to reset, or leave orgId out to reset everything"})
+		}
 		if err := s.ResetOrg(x.r.Context(), id); err != nil {
 			if errors.Is(err, ErrNoOrg) {
 				return nil, errNotFound("org %q not found", id)
@@ -32,7 +35,7 @@ func (s *Server) serveReset(x *exchange) (any, *apiError) {
 }
 
 // emptyBody refuses a body other than nothing or {}.
-func emptyBody(x *exchange) *apiError {
+func emptyBody(x *request) *apiError {
 	if len(x.body) == 0 {
 		return nil
 	}
@@ -41,7 +44,7 @@ func emptyBody(x *exchange) *apiError {
 }
 
 // serveGetState answers GET /_fake/state: the Snapshot.
-func (s *Server) serveGetState(x *exchange) (any, *apiError) {
+func (s *Server) serveGetState(x *request) (any, *apiError) {
 	if err := onlyParams(x.r.URL.Query()); err != nil {
 		return nil, err
 	}
@@ -54,7 +57,7 @@ func (s *Server) serveGetState(x *exchange) (any, *apiError) {
 
 // servePutState answers PUT /_fake/state: Replace with the body, all or nothing. A state that
 // fails the checks is a 400 whose data lists every problem.
-func (s *Server) servePutState(x *exchange) (any, *apiError) {
+func (s *Server) servePutState(x *request) (any, *apiError) {
 	if err := onlyParams(x.r.URL.Query()); err != nil {
 		return nil, err
 	}

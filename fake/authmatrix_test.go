@@ -60,6 +60,7 @@ var authMatrix = map[string]matrixRow{
 	"POST /_fake/orgs":                     {body: `{"name": "Suite"}`},
 	"GET /_fake/state":                     {},
 	"PUT /_fake/state":                     {body: `{"orgs": []}`},
+	"POST /_fake/settle":                   {},
 	"GET /_fake/inspect":                   {},
 	"GET /_fake/workspaces/{id}/secret":    {},
 	"GET /_fake/ui":                        {},

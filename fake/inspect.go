@@ -109,7 +109,7 @@ type revealedSecret struct {
 }
 
 // inspect answers GET /_fake/inspect.
-func (s *Server) inspect(x *exchange) (any, *apiError) {
+func (s *Server) inspect(x *request) (any, *apiError) {
 	if err := onlyParams(x.r.URL.Query()); err != nil {
 		return nil, err
 	}
@@ -120,7 +120,7 @@ func (s *Server) inspect(x *exchange) (any, *apiError) {
 // locked while an instance in another process is asked whether it is up.
 func (s *Server) inspectView(ctx context.Context) inspectView {
 	h := s.hub
-	now := s.now()
+	now := s.env.now()
 
 	h.mu.RLock()
 	orgs := make([]*org, 0, len(h.orgs))
@@ -154,7 +154,7 @@ func (s *Server) inspectView(ctx context.Context) inspectView {
 		return cmp.Or(a.createdAt.Compare(b.createdAt), cmp.Compare(a.id, b.id))
 	})
 	view := inspectView{Time: now, HubURL: s.URL(), DefaultOrgID: defaultOrg,
-		Orgs: make([]inspectOrg, 0, len(orgs)), Faults: s.faults.List()}
+		Orgs: make([]inspectOrg, 0, len(orgs)), Faults: s.env.faults.List()}
 	placed := map[string]int{}
 	for _, o := range orgs {
 		ms := members[o.id]
@@ -286,7 +286,7 @@ func (s *Server) inspectWorkspace(w *orgWorkspace) inspectWorkspace {
 
 // revealSecret answers GET /_fake/workspaces/{id}/secret: the one place where the fake's admin
 // API shows a workspace secret, for the inspector's reveal button.
-func (s *Server) revealSecret(x *exchange, id string) (any, *apiError) {
+func (s *Server) revealSecret(x *request, id string) (any, *apiError) {
 	if err := onlyParams(x.r.URL.Query()); err != nil {
 		return nil, err
 	}

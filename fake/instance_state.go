@@ -33,7 +33,7 @@ func (i *Instance) Snapshot(ctx context.Context) (InstanceState, error) {
 	for k, ws := range list {
 		ws.mu.RLock()
 		w := &orgWorkspace{key: ws.key, secret: string(ws.secret), createdAt: ws.createdAt, updatedAt: ws.createdAt,
-			archivedAt: ws.archivedAt, cfg: ws.cfg, version: ws.version}
+			archivedAt: ws.archivedAt, cfg: ws.cfg, version: ws.version, prevSecret: string(ws.prevSecret), prevUntil: ws.prevUntil}
 		ws.mu.RUnlock()
 		sw := seedOfWorkspace(w, ws)
 		sw.UpdatedAt = nil
@@ -54,7 +54,7 @@ func (i *Instance) Restore(ctx context.Context, state InstanceState) error {
 	}
 	var problems []string
 	fail := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	now := in.s.now()
+	now := in.env.now()
 	next := make(map[string]*workspace, len(state.Workspaces))
 	for k, w := range state.Workspaces {
 		ww := fmt.Sprintf("workspaces[%d]", k)
@@ -89,7 +89,7 @@ func (i *Instance) Restore(ctx context.Context, state InstanceState) error {
 		ids, internal := map[string]bool{}, map[string]bool{}
 		for c, sc := range w.Customers {
 			cw := fmt.Sprintf("%s.customers[%d]", ww, c)
-			cu := buildCustomer(cw, sc, now, in.s.ids, fail)
+			cu := buildCustomer(cw, sc, now, in.env.ids, fail)
 			if ids[cu.ID] || internal[cu.InternalID] {
 				fail("%s: id %q or internalId %q is used twice", cw, cu.ID, cu.InternalID)
 			}

@@ -7,15 +7,10 @@ import (
 	"strings"
 )
 
-// requestOrg names the org a request is about, for the journal: the org of a Management API
+// journalOrg names the org a request is about, for the journal: the org of a Management API
 // request (its orgId, the org of its workspace, or the caller's only org), or the org of the
-// workspace that a workspace token or an engine API path names. It is "" when the hub of this
-// process does not know it (an instance that runs alone knows no orgs).
-func (s *Server) requestOrg(r *http.Request, server string) string {
-	h := s.hub
-	if h == nil {
-		return ""
-	}
+// workspace that a workspace token or an engine API path names; "" when the hub does not know.
+func (h *hub) journalOrg(r *http.Request, server string) string {
 	segs, _ := pathSegments(r)
 	if server == hubInstanceID && len(segs) > 0 && segs[0] == "org-workspaces" {
 		if id := h.orgOf(r); id != "" {

@@ -92,7 +92,7 @@ func (s *Server) JournalMatching(f JournalFilter) ([]JournalEntry, error) {
 	if err := f.check(); err != nil {
 		return nil, fmt.Errorf("fake: journal filter: %w", err)
 	}
-	found, _, _ := s.journal.find(f)
+	found, _, _ := s.env.journal.find(f)
 	return found, nil
 }
 
@@ -115,7 +115,7 @@ func (s *Server) WaitForRequest(ctx context.Context, f JournalFilter) (JournalEn
 // last sequence number; or ctx.Err() when ctx ends first.
 func (s *Server) waitJournal(ctx context.Context, f JournalFilter) ([]JournalEntry, uint64, error) {
 	for {
-		found, last, next := s.journal.find(f)
+		found, last, next := s.env.journal.find(f)
 		if len(found) > 0 {
 			return found, last, nil
 		}
@@ -227,13 +227,13 @@ type journalPage struct {
 
 // serveJournal answers GET /_fake/journal. With wait, it answers as soon as an entry matches,
 // or with no items when the wait ends.
-func (s *Server) serveJournal(x *exchange) (any, *apiError) {
+func (s *Server) serveJournal(x *request) (any, *apiError) {
 	f, wait, aerr := journalQuery(x.r.URL.Query())
 	if aerr != nil {
 		return nil, aerr
 	}
 	if wait <= 0 {
-		found, last, _ := s.journal.find(f)
+		found, last, _ := s.env.journal.find(f)
 		return journalPage{Items: nonNil(found), LastSeq: last}, nil
 	}
 	ctx, cancel := context.WithTimeout(x.r.Context(), wait)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
 )
 
 // ErrNoOrg is returned by ResetOrg for an org the server does not hold.
@@ -22,8 +20,8 @@ var ErrNoOrg = errors.New("fake: no such org")
 func (s *Server) Reset(ctx context.Context) error {
 	s.state.mu.Lock()
 	err := s.replace(ctx, s.startForNow(), true)
-	s.faults.Clear()
-	s.journal.reset()
+	s.env.faults.Clear()
+	s.env.journal.reset()
 	s.state.mu.Unlock()
 	s.changed()
 	if err != nil {
@@ -77,17 +75,19 @@ func (s *Server) ResetOrg(ctx context.Context, orgID string) error {
 	h.orgs[orgID] = o
 	h.mu.Unlock()
 
+	kept := map[string]bool{} // keys the start state gives the org again
+	for _, bw := range b.orgs[0].workspaces {
+		kept[bw.hub.key] = true
+	}
 	var errs []error
 	for _, w := range gone {
 		if inst := s.instances[h.instanceID(w)]; inst != nil {
 			inst.in.mu.Lock()
 			delete(inst.in.workspaces, w.key)
 			inst.in.mu.Unlock()
-			continue
-		}
-		if ref := h.instance(w.instanceID); ref != nil {
-			if _, aerr := h.engine(ctx, ref, http.MethodDelete, "/workspaces/"+url.PathEscape(w.key), nil); aerr != nil && aerr.upstream != http.StatusNotFound {
-				errs = append(errs, fmt.Errorf("instance %q: removing workspace %q: %s", ref.id, w.id, aerr.Message))
+		} else if !kept[w.key] {
+			if err := h.removeRemote(ctx, h.instanceID(w), w.key); err != nil {
+				errs = append(errs, err)
 			}
 		}
 	}
@@ -95,17 +95,19 @@ func (s *Server) ResetOrg(ctx context.Context, orgID string) error {
 		if bw.inst != nil {
 			bw.inst.mu.Lock()
 			bw.inst.workspaces[bw.hub.key] = bw.local
+			delete(bw.inst.removed, bw.hub.key)
 			bw.inst.mu.Unlock()
-			h.record(o, bw)
-			continue
 		}
-		if aerr := h.place(ctx, o, bw.hub, bw.ref, bw.config); aerr != nil {
-			errs = append(errs, fmt.Errorf("instance %q: creating workspace %q: %s", bw.ref.id, bw.hub.id, aerr.Message))
+		h.record(o, bw)
+		if bw.inst == nil {
+			if err := h.putRemote(ctx, o, bw); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
-	for _, f := range s.faults.List() {
+	for _, f := range s.env.faults.List() {
 		if f.Org == orgID {
-			s.faults.Remove(f.ID)
+			s.env.faults.Remove(f.ID)
 		}
 	}
 	if len(errs) > 0 {

@@ -183,9 +183,14 @@ func TestAdminEndpointsRefuseBadInput(t *testing.T) {
 		{"POST", "/_fake/reset", `[]`},
 		{"POST", "/_fake/reset?org=x", ``},
 		{"POST", "/_fake/reset?orgId=a&orgId=b", ``},
+		{"POST", "/_fake/reset?orgId=", ``},
 		{"POST", "/_fake/faults", `{"status": 500} trailing`},
 		{"POST", "/_fake/faults", `{"status": "500"}`},
 		{"GET", "/_fake/journal?colour=red", ``},
+		{"GET", "/_fake/faults?all=1", ``},
+		{"DELETE", "/_fake/faults?all=1", ``},
+		{"DELETE", "/_fake/journal?all=1", ``},
+		{"POST", "/_fake/faults?x=1", `{"status": 500}`},
 	}
 	for _, tc := range tests {
 		r := c.fails(http.StatusBadRequest, "", tc.method, tc.path, tc.body)

@@ -108,6 +108,10 @@ func seedOfWorkspace(w *orgWorkspace, local *workspace) SeedWorkspace {
 		at := *w.archivedAt
 		sw.ArchivedAt = &at
 	}
+	if w.prevSecret != "" {
+		until := w.prevUntil
+		sw.PreviousSecret, sw.PreviousSecretUntil = w.prevSecret, &until
+	}
 	cfg, _ := json.Marshal(w.cfg)
 	_ = json.Unmarshal(cfg, &sw.Config)
 	if local == nil {
@@ -115,10 +119,6 @@ func seedOfWorkspace(w *orgWorkspace, local *workspace) SeedWorkspace {
 	}
 	local.mu.RLock()
 	defer local.mu.RUnlock()
-	if local.prevSecret != nil {
-		until := local.prevUntil
-		sw.PreviousSecret, sw.PreviousSecretUntil = string(local.prevSecret), &until
-	}
 	for _, e := range local.order {
 		c := e.cur
 		active, billable := c.IsActive, c.IsBillable
@@ -148,7 +148,11 @@ func (w SeedWorkspace) MarshalJSON() ([]byte, error) {
 		if len(dst) > 1 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, k)
+		name, err := json.Marshal(k)
+		if err != nil {
+			return nil, err
+		}
+		dst = append(dst, name...)
 		dst = append(dst, ':')
 		dst = append(dst, v...)
 	}

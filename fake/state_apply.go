@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
 	"sync"
 )
 
@@ -69,6 +67,7 @@ func (s *Server) Load(ctx context.Context, seed Seed) error {
 			}
 			bw.inst.mu.Lock()
 			bw.inst.workspaces[bw.hub.key] = bw.local
+			delete(bw.inst.removed, bw.hub.key)
 			bw.inst.mu.Unlock()
 			h.record(bo.org, bw)
 		}
@@ -97,10 +96,12 @@ func (h *hub) record(o *org, bw *builtWorkspace) {
 // server's OrgID and AdminToken; without them, the server keeps its own, and its default org
 // and admin are kept as they are named, empty. The journal, the faults and the start state stay.
 //
-// Workspaces on instances of other processes are set there through the engine API: those the
-// hub held are removed and the new ones created, after the hub's records were replaced; an
-// instance that fails then is reported in the error (its workspaces may disagree with the hub's
-// until it is reachable and Replace or Reset runs again).
+// Workspaces on instances of other processes are set there through the engine API, after the
+// hub's records were replaced: those the hub held and the state does not are removed, the
+// others set to the state's version (created when missing). An instance that fails then is
+// reported in the error: its workspaces may disagree with the hub's until Replace or Reset runs
+// again. An instance never takes back a key it removed: such a workspace cannot come back
+// there, and is reported too.
 func (s *Server) Replace(ctx context.Context, state Seed) error {
 	s.state.mu.Lock()
 	defer s.state.mu.Unlock()
@@ -156,10 +157,10 @@ func (s *Server) replace(ctx context.Context, state Seed, reachRemote bool) erro
 	}
 	members := b.members
 	if _, ok := orgs[id.orgID]; !ok { // the server's own default org, kept empty
-		orgs[id.orgID] = &org{id: id.orgID, key: id.orgID, name: s.cfg.orgName, createdAt: s.now()}
+		orgs[id.orgID] = &org{id: id.orgID, key: id.orgID, name: s.cfg.orgName, createdAt: s.env.now()}
 	}
 	if d := tokenDigest(id.adminToken); members[d] == nil {
-		members[d] = &member{token: id.adminToken, userID: s.ids.objectID(), roles: map[string]Role{id.orgID: RoleAdmin}}
+		members[d] = &member{token: id.adminToken, userID: s.env.ids.objectID(), roles: map[string]Role{id.orgID: RoleAdmin}}
 	}
 
 	h.mu.Lock()
@@ -172,12 +173,22 @@ func (s *Server) replace(ctx context.Context, state Seed, reachRemote bool) erro
 	h.orgs, h.members, h.byWS, h.keyHost, h.keyOrg = orgs, members, byWS, keyHost, keyOrg
 	h.mu.Unlock()
 	h.repairs.mu.Lock()
-	h.repairs.dirty, h.repairs.orphans = nil, nil
+	// Nothing of the old state is left to repair, but a half-made workspace on an instance of
+	// another process is still there to remove.
+	h.repairs.dirty = nil
+	for inst := range h.repairs.orphans {
+		if s.instances[inst] != nil {
+			delete(h.repairs.orphans, inst)
+		}
+	}
 	h.repairs.mu.Unlock()
 	h.idem.clear()
 	for inst, ws := range local {
 		inst.mu.Lock()
 		inst.workspaces = ws
+		for key := range ws {
+			delete(inst.removed, key) // placed again on purpose
+		}
 		inst.mu.Unlock()
 		inst.idem.clear()
 	}
@@ -187,42 +198,21 @@ func (s *Server) replace(ctx context.Context, state Seed, reachRemote bool) erro
 	}
 	var errs []error
 	for key, inst := range gone {
-		ref := h.instance(inst)
-		if ref == nil {
-			continue
+		if keyHost[key] == inst {
+			continue // still there: set below
 		}
-		if _, aerr := h.engine(ctx, ref, http.MethodDelete, "/workspaces/"+url.PathEscape(key), nil); aerr != nil && aerr.upstream != http.StatusNotFound {
-			errs = append(errs, fmt.Errorf("instance %q: removing workspace %q: %s", inst, key, aerr.Message))
+		if err := h.removeRemote(ctx, inst, key); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	for i, bw := range remote {
-		if aerr := h.create(ctx, remoteOrgs[i], bw); aerr != nil {
-			errs = append(errs, fmt.Errorf("instance %q: creating workspace %q: %s", bw.ref.id, bw.hub.id, aerr.Message))
+		if err := h.putRemote(ctx, remoteOrgs[i], bw); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("fake: state: %w", errors.Join(errs...))
 	}
-	return nil
-}
-
-// create creates on its instance (of another process) a workspace the hub already records.
-func (h *hub) create(ctx context.Context, o *org, bw *builtWorkspace) *apiError {
-	body := bw.hub.cfg.engineFields()
-	body["workspaceKey"], body["workspaceSecret"], body["name"] = bw.hub.key, bw.hub.secret, bw.hub.name
-	r, err := h.engine(ctx, bw.ref, http.MethodPost, "/workspaces", body)
-	if err != nil {
-		return err
-	}
-	o.mu.Lock()
-	next := *bw.hub
-	next.version = r.version
-	for _, e := range o.order {
-		if e.cur == bw.hub {
-			e.cur = &next
-		}
-	}
-	o.mu.Unlock()
 	return nil
 }
 
@@ -250,8 +240,11 @@ func (s *idempotency) clear() {
 }
 
 // changed tells the hook of WithChangeHook, if there is one, that the state may have changed.
-func (s *Server) changed() {
-	if fn := s.cfg.onChange; fn != nil {
-		fn()
+func (s *Server) changed() { s.env.changed() }
+
+// changed calls the change hook, if there is one.
+func (e *env) changed() {
+	if e.onChange != nil {
+		e.onChange()
 	}
 }

@@ -51,12 +51,12 @@ func (s *Server) buildState(seed Seed, additive bool) (*builtState, error) {
 		return additive && s.holds(kind, v)
 	}
 
-	now := s.now()
+	now := s.env.now()
 	b := &builtState{members: map[[32]byte]*member{}}
 	for i, so := range seed.Orgs {
 		where := fmt.Sprintf("orgs[%d]", i)
 		if so.ID == "" {
-			so.ID = s.ids.objectID()
+			so.ID = s.env.ids.objectID()
 		} else if !seedIDPattern.MatchString(so.ID) {
 			fail("%s.id %q: use 1 to 64 letters, digits, '-' and '_'", where, so.ID)
 		}
@@ -97,7 +97,7 @@ func (s *Server) buildState(seed Seed, additive bool) (*builtState, error) {
 				prev.roles[o.id] = m.Role
 				continue
 			}
-			b.members[d] = &member{token: m.Token, userID: s.ids.objectID(), roles: map[string]Role{o.id: m.Role}, expiresAt: expiresAt}
+			b.members[d] = &member{token: m.Token, userID: s.env.ids.objectID(), roles: map[string]Role{o.id: m.Role}, expiresAt: expiresAt}
 			b.tokens = append(b.tokens, m.Token)
 		}
 		for j, w := range so.Workspaces {
@@ -120,6 +120,7 @@ type SeedError struct {
 	Problems []string
 }
 
+// Error lists the problems, separated by semicolons.
 func (e *SeedError) Error() string { return strings.Join(e.Problems, "; ") }
 
 // holds reports whether the server holds an org, platform token, workspace or key already.
@@ -159,7 +160,7 @@ func (s *Server) buildWorkspace(ww string, o *org, w SeedWorkspace, now time.Tim
 		ws.archivedAt = &at
 	}
 	if ws.id == "" {
-		ws.id = s.ids.objectID()
+		ws.id = s.env.ids.objectID()
 	} else if !seedIDPattern.MatchString(ws.id) {
 		fail("%s.id %q: use 1 to 64 letters, digits, '-' and '_'", ww, ws.id)
 	}
@@ -167,12 +168,12 @@ func (s *Server) buildWorkspace(ww string, o *org, w SeedWorkspace, now time.Tim
 		fail("%s.id %q is used twice", ww, ws.id)
 	}
 	if ws.key == "" {
-		ws.key = s.ids.uuid()
+		ws.key = s.env.ids.uuid()
 	} else if taken("key", ws.key) {
 		fail("%s.key %q is used twice", ww, ws.key)
 	}
 	if ws.secret == "" {
-		ws.secret = s.ids.secret()
+		ws.secret = s.env.ids.secret()
 	} else if len(ws.secret) < 16 {
 		fail("%s.secret must have at least 16 characters", ww)
 	}
@@ -181,6 +182,8 @@ func (s *Server) buildWorkspace(ww string, o *org, w SeedWorkspace, now time.Tim
 	}
 	if (w.PreviousSecret != "") != (w.PreviousSecretUntil != nil) {
 		fail("%s.previousSecret and previousSecretUntil go together", ww)
+	} else if w.PreviousSecret != "" {
+		ws.prevSecret, ws.prevUntil = w.PreviousSecret, w.PreviousSecretUntil.UTC()
 	}
 	if strings.TrimSpace(ws.name) == "" {
 		ws.name = "Untitled workspace"
@@ -220,7 +223,7 @@ func (s *Server) buildWorkspace(ww string, o *org, w SeedWorkspace, now time.Tim
 	ids, internal := map[string]bool{}, map[string]bool{}
 	for k, c := range w.Customers {
 		cw := fmt.Sprintf("%s.customers[%d]", ww, k)
-		cu := buildCustomer(cw, c, now, s.ids, fail)
+		cu := buildCustomer(cw, c, now, s.env.ids, fail)
 		if ids[cu.ID] {
 			fail("%s.id %q is used twice", cw, cu.ID)
 		}

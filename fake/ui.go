@@ -39,7 +39,7 @@ func (s *Server) serveUIFile(w http.ResponseWriter, r *http.Request, name string
 		ok = err == nil
 	}
 	if !ok {
-		s.newExchange(w, r, nil).fail(errNotFound("no inspector file %q", name))
+		s.env.newRequest(w, r, nil).fail(errNotFound("no inspector file %q", name))
 		return
 	}
 	hdr := w.Header()

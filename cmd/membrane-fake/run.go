@@ -44,6 +44,9 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "membrane-fake:", err)
+		if errors.As(err, new(*badValue)) {
+			return 2
+		}
 		return 1
 	}
 	<-ctx.Done()
@@ -55,6 +58,13 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	return 0
 }
+
+// badValue is a flag value (or what a flag names, such as the seed file) that the server
+// refuses: the command exits with 2, as for any bad flag.
+type badValue struct{ err error }
+
+func (e *badValue) Error() string { return e.err.Error() }
+func (e *badValue) Unwrap() error { return e.err }
 
 // ready is the line printed on start.
 type ready struct {
@@ -95,10 +105,10 @@ func startHub(ctx context.Context, st settings, logger *slog.Logger, stdout io.W
 	if st.seed != "" {
 		b, err := os.ReadFile(st.seed)
 		if err != nil {
-			return nil, fmt.Errorf("-seed: %w", err)
+			return nil, &badValue{fmt.Errorf("-seed: %w", err)}
 		}
 		if seed, err = fake.ParseSeed(b); err != nil {
-			return nil, fmt.Errorf("-seed %s: %w", st.seed, err)
+			return nil, &badValue{fmt.Errorf("-seed %s: %w", st.seed, err)}
 		}
 	}
 	sf, saved, err := openStateFile(st, logger, h)
@@ -107,7 +117,7 @@ func startHub(ctx context.Context, st settings, logger *slog.Logger, stdout io.W
 	}
 	srv, err := fake.New(append(opts, sf.options()...)...)
 	if err != nil {
-		return nil, err
+		return nil, &badValue{err}
 	}
 	for _, r := range st.remotes {
 		if err := waitReachable(ctx, r, st.wait); err != nil {
@@ -151,7 +161,7 @@ func startInstance(ctx context.Context, st settings, logger *slog.Logger, stdout
 	inst, err := fake.NewInstance(st.id, append([]fake.Option{fake.WithAddr(st.addr), fake.WithEngineToken(st.engineToken),
 		fake.WithTokenTTL(st.tokenTTL), fake.WithLogger(logger), fake.WithSecretGracePeriod(st.grace)}, sf.options()...)...)
 	if err != nil {
-		return nil, err
+		return nil, &badValue{err}
 	}
 	if err := loadInstanceState(ctx, inst, sf, saved); err != nil {
 		return nil, err

@@ -47,6 +47,10 @@ func (f *stateFile) read() ([]byte, error) {
 	f.removeLeftovers()
 	b, err := os.ReadFile(f.path)
 	if errors.Is(err, fs.ErrNotExist) {
+		// No file yet: its directory must be there to save it in.
+		if info, err := os.Stat(filepath.Dir(f.path)); err != nil || !info.IsDir() {
+			return nil, fmt.Errorf("-state-file %s: its directory does not exist", f.path)
+		}
 		return nil, nil
 	}
 	if err != nil {

@@ -24,7 +24,7 @@ func openStateFile(st settings, logger *slog.Logger, h hooks) (sf *stateFile, sa
 	return sf, saved, err
 }
 
-// changeHook is the option that tells sf about changes; none without a state file.
+// options are the options that tell sf about changes; none without a state file.
 func (sf *stateFile) options() []fake.Option {
 	if sf == nil {
 		return nil
@@ -37,7 +37,7 @@ func (sf *stateFile) options() []fake.Option {
 func loadHubState(ctx context.Context, srv *fake.Server, seed fake.Seed, seedPath string, sf *stateFile, saved []byte) error {
 	if sf == nil || saved == nil {
 		if err := srv.Load(ctx, seed); err != nil {
-			return fmt.Errorf("-seed %s: %w", seedPath, err)
+			return &badValue{fmt.Errorf("-seed %s: %w", seedPath, err)}
 		}
 	} else {
 		state, err := fake.ParseSeed(saved)
@@ -48,7 +48,7 @@ func loadHubState(ctx context.Context, srv *fake.Server, seed fake.Seed, seedPat
 			return fmt.Errorf("-state-file %s: %w (the file is left as it is)", sf.path, err)
 		}
 		if err := srv.RememberSeed(seed); err != nil {
-			return fmt.Errorf("-seed %s: %w", seedPath, err)
+			return &badValue{fmt.Errorf("-seed %s: %w", seedPath, err)}
 		}
 	}
 	if sf != nil {

@@ -116,6 +116,7 @@ func TestBadStateFileStopsTheStart(t *testing.T) {
 		"a hub's file":        {[]string{"instance", "--id", "eu", "--engine-token", "0123456789abcdef"}, write("hub.json", `{"orgs": []}`), "no instance state file"},
 		"another instance's":  {[]string{"instance", "--id", "us", "--engine-token", "0123456789abcdef"}, write("eu.json", `{"instanceId": "eu", "workspaces": []}`), `not "us"`},
 		"a directory":         {nil, dir, "is a directory"},
+		"no directory":        {nil, filepath.Join(dir, "none", "state.json"), "directory does not exist"},
 		"no such instance ws": {nil, write("inst.json", `{"orgs": [{"name": "a", "workspaces": [{"membraneInstanceId": "mars"}]}]}`), "no such instance"},
 	}
 	for name, tt := range tests {
@@ -149,16 +150,16 @@ func TestInstanceStateFile(t *testing.T) {
 	assert.Equal(t, "k1", got["key"])
 }
 
-const helperEnv = "MEMBRANE_FAKE_TEST_HELPER"
+const childEnv = "MEMBRANE_FAKE_TEST_CHILD"
 
-// TestHelperProcess is not a test: it is the binary that TestKillBetweenWriteAndRename kills.
+// TestChildProcess is not a test: it is the binary that TestKillBetweenWriteAndRename kills.
 // It serves with a state file whose saves stop for good between the write and the rename once
 // the state holds a second org.
-func TestHelperProcess(t *testing.T) {
-	if os.Getenv(helperEnv) == "" {
+func TestChildProcess(t *testing.T) {
+	if os.Getenv(childEnv) == "" {
 		t.Skip("run by TestKillBetweenWriteAndRename")
 	}
-	marker := os.Getenv(helperEnv)
+	marker := os.Getenv(childEnv)
 	block := func(tmp string) error {
 		b, err := os.ReadFile(tmp)
 		if err == nil && bytes.Count(b, []byte(`"members"`)) > 1 {
@@ -167,7 +168,7 @@ func TestHelperProcess(t *testing.T) {
 		}
 		return nil
 	}
-	args := strings.Fields(os.Getenv(helperEnv + "_ARGS"))
+	args := strings.Fields(os.Getenv(childEnv + "_ARGS"))
 	os.Exit(runWith(context.Background(), args, noEnv, os.Stdout, io.Discard, hooks{beforeRename: block}))
 }
 
@@ -178,8 +179,8 @@ func TestKillBetweenWriteAndRename(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "state.json")
 	marker := filepath.Join(dir, "blocked")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
-	cmd.Env = append(os.Environ(), helperEnv+"="+marker, helperEnv+"_ARGS=--state-file "+path)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestChildProcess$")
+	cmd.Env = append(os.Environ(), childEnv+"="+marker, childEnv+"_ARGS=--state-file "+path)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
@@ -225,4 +226,41 @@ func TestFailedSaveLeavesTheFile(t *testing.T) {
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	assert.Equal(t, "old\n", string(b))
+}
+
+// In the one-role-per-process mode each process keeps its own file, and a restart of them all
+// finds the workspaces and their customers again.
+func TestEachProcessKeepsItsOwnFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	const engine = "engine-token-0123456789"
+	hubFile, euFile := filepath.Join(dir, "hub.json"), filepath.Join(dir, "eu.json")
+	euArgs := []string{"instance", "--id", "eu", "--engine-token", engine, "--state-file", euFile, "--log-level", "error"}
+
+	eu, stopEU := started(t, euArgs...)
+	euURL := eu["url"].(string)
+	hubArgs := []string{"hub", "--instance", "eu=" + euURL, "--engine-token", engine, "--state-file", hubFile, "--log-level", "error"}
+	line, stopHub := started(t, hubArgs...)
+	hub, token := line["hubUrl"].(string), line["adminToken"].(string)
+	ws := admin(t, "POST", hub+"/org-workspaces", token, `{"orgId": "`+line["orgId"].(string)+`", "name": "Far", "membraneInstanceId": "eu"}`)
+	access := admin(t, "POST", hub+"/org-workspaces/"+ws["id"].(string)+"/access-token", token, `{"isAdmin": true}`)
+	customer := admin(t, "POST", hub+"/customers", access["token"].(string), `{"name": "Ann", "internalId": "ann"}`)
+	require.Equal(t, 0, stopHub())
+	require.Equal(t, 0, stopEU())
+
+	hubSaved, err := os.ReadFile(hubFile)
+	require.NoError(t, err)
+	euSaved, err := os.ReadFile(euFile)
+	require.NoError(t, err)
+	assert.Contains(t, string(hubSaved), ws["id"].(string), "the hub keeps its record of the workspace")
+	assert.NotContains(t, string(hubSaved), customer["id"].(string), "and not the instance's customers")
+	assert.Contains(t, string(euSaved), customer["id"].(string), "the instance keeps them")
+
+	_, _ = started(t, append(euArgs, "--addr", strings.TrimPrefix(euURL, "http://"))...)
+	line, _ = started(t, hubArgs...)
+	hub = line["hubUrl"].(string)
+	assert.Equal(t, token, line["adminToken"])
+	access = admin(t, "POST", hub+"/org-workspaces/"+ws["id"].(string)+"/access-token", token, `{"isAdmin": true}`)
+	got := admin(t, "GET", hub+"/customers/"+customer["id"].(string), access["token"].(string), "")
+	assert.Equal(t, "Ann", got["name"], "through the restarted hub to the restarted instance")
 }
