@@ -212,8 +212,14 @@ func TestInspectorPageIsServedAndNotJournaled(t *testing.T) {
 		return resp, string(b)
 	}
 	for _, tc := range []struct{ path, ctype, holds string }{
-		{"/_fake/ui", "text/html; charset=utf-8", `<script src="/_fake/ui/app.js"`},
-		{"/_fake/ui/app.js", "text/javascript; charset=utf-8", "/_fake/inspect"},
+		{"/_fake/ui", "text/html; charset=utf-8", `<script type="module" src="/_fake/ui/app.js"`},
+		{"/_fake/ui/app.js", "text/javascript; charset=utf-8", `from "./overview.js"`},
+		{"/_fake/ui/api.js", "text/javascript; charset=utf-8", "Authorization"},
+		{"/_fake/ui/dom.js", "text/javascript; charset=utf-8", "textContent"},
+		{"/_fake/ui/overview.js", "text/javascript; charset=utf-8", "/_fake/inspect"},
+		{"/_fake/ui/faults.js", "text/javascript; charset=utf-8", "/_fake/faults"},
+		{"/_fake/ui/journal.js", "text/javascript; charset=utf-8", "/_fake/journal"},
+		{"/_fake/ui/actions.js", "text/javascript; charset=utf-8", "/_fake/reset"},
 		{"/_fake/ui/app.css", "text/css; charset=utf-8", ":root"},
 	} {
 		resp, body := get(tc.path)

@@ -200,7 +200,8 @@ func TestInspectorInBrowser(t *testing.T) {
 			assert.NotContains(t, view, hidden)
 		}
 	}
-	for _, path := range []string{"/_fake/ui", "/_fake/ui/app.js", "/_fake/ui/app.css", "/_fake/inspect", "/_fake/journal", "/_fake/faults"} {
+	for _, path := range []string{"/_fake/ui", "/_fake/ui/app.js", "/_fake/ui/overview.js", "/_fake/ui/app.css",
+		"/_fake/inspect", "/_fake/journal", "/_fake/faults"} {
 		_, body := api.call("GET", path, "")
 		for _, hidden := range []string{adminToken, wsToken, secret, "jane-credential-123"} {
 			assert.NotContains(t, body, hidden, path)
