@@ -9,6 +9,13 @@ import (
 	"time"
 )
 
+// The most workspaces of an org, and customers of a workspace, the view lists: the newest. The
+// counts are always whole, so a store of 100,000 workspaces stays readable and cheap to poll.
+const (
+	inspectMaxWorkspaces = 200
+	inspectMaxCustomers  = 100
+)
+
 // healthTimeout bounds the health check of an instance in another process, made for the
 // inspector's view.
 const healthTimeout = 500 * time.Millisecond
@@ -47,11 +54,14 @@ type inspectInstance struct {
 }
 
 type inspectOrg struct {
-	ID         string             `json:"id"`
-	Name       string             `json:"name"`
-	CreatedAt  time.Time          `json:"createdAt"`
-	Members    []inspectMember    `json:"members"`
-	Workspaces []inspectWorkspace `json:"workspaces"`
+	ID        string          `json:"id"`
+	Name      string          `json:"name"`
+	CreatedAt time.Time       `json:"createdAt"`
+	Members   []inspectMember `json:"members"`
+	// WorkspaceCount counts the org's workspaces; Workspaces lists the newest of them (at most
+	// 200), in the order they were created.
+	WorkspaceCount int                `json:"workspaceCount"`
+	Workspaces     []inspectWorkspace `json:"workspaces"`
 }
 
 // inspectMember is a platform user of an org, without the token.
@@ -65,21 +75,24 @@ type inspectMember struct {
 // inspectWorkspace is an org workspace without its secret, with the customers its instance
 // holds.
 type inspectWorkspace struct {
-	ID                   string            `json:"id"`
-	Name                 string            `json:"name"`
-	Key                  string            `json:"key"`
-	InstanceID           string            `json:"membraneInstanceId"`
-	CreatedAt            time.Time         `json:"createdAt"`
-	UpdatedAt            time.Time         `json:"updatedAt"`
-	ArchivedAt           *time.Time        `json:"archivedAt,omitempty"`
-	AwaitingRepair       bool              `json:"awaitingRepair"`
-	Type                 string            `json:"type"`
-	IsReadOnly           bool              `json:"isReadOnly"`
-	Settings             map[string]bool   `json:"settings"`
-	WebhookURI           string            `json:"webhookUri,omitempty"`
-	EnabledWebhookEvents []string          `json:"enabledWebhookEvents"`
-	PublicKeys           []inspectKey      `json:"publicKeys"`
-	Customers            []inspectCustomer `json:"customers"`
+	ID                   string          `json:"id"`
+	Name                 string          `json:"name"`
+	Key                  string          `json:"key"`
+	InstanceID           string          `json:"membraneInstanceId"`
+	CreatedAt            time.Time       `json:"createdAt"`
+	UpdatedAt            time.Time       `json:"updatedAt"`
+	ArchivedAt           *time.Time      `json:"archivedAt,omitempty"`
+	AwaitingRepair       bool            `json:"awaitingRepair"`
+	Type                 string          `json:"type"`
+	IsReadOnly           bool            `json:"isReadOnly"`
+	Settings             map[string]bool `json:"settings"`
+	WebhookURI           string          `json:"webhookUri,omitempty"`
+	EnabledWebhookEvents []string        `json:"enabledWebhookEvents"`
+	PublicKeys           []inspectKey    `json:"publicKeys"`
+	// CustomerCount counts the workspace's customers; Customers lists the newest of them (at
+	// most 100), in the order they were created.
+	CustomerCount int               `json:"customerCount"`
+	Customers     []inspectCustomer `json:"customers"`
 	// CustomersKnown is false when the workspace's instance runs in another process: its
 	// customers cannot be listed from here.
 	CustomersKnown bool `json:"customersKnown"`
@@ -172,8 +185,12 @@ func (s *Server) inspectView(ctx context.Context) inspectView {
 			entries[i], versions[i] = e, e.cur
 		}
 		o.mu.RUnlock()
+		vo.WorkspaceCount = len(versions)
 		for i, w := range versions {
 			placed[cmp.Or(w.instanceID, hubInstanceID)]++
+			if i < len(versions)-inspectMaxWorkspaces {
+				continue
+			}
 			iw := s.inspectWorkspace(w)
 			iw.AwaitingRepair = dirty[entries[i]]
 			vo.Workspaces = append(vo.Workspaces, iw)
@@ -275,7 +292,8 @@ func (s *Server) inspectWorkspace(w *orgWorkspace) inspectWorkspace {
 	}
 	ws.mu.RLock()
 	defer ws.mu.RUnlock()
-	for _, e := range ws.order {
+	iw.CustomerCount = len(ws.order)
+	for _, e := range ws.order[max(0, len(ws.order)-inspectMaxCustomers):] {
 		c := e.cur
 		iw.Customers = append(iw.Customers, inspectCustomer{ID: c.ID, Name: c.Name, InternalID: c.InternalID,
 			IsTest: c.IsTest, IsActive: c.IsActive, CreatedAt: c.CreatedAt, LastActiveAt: c.LastActiveAt,

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -32,7 +33,8 @@ type inspectView struct {
 			UserID string `json:"userId"`
 			Role   string `json:"role"`
 		} `json:"members"`
-		Workspaces []struct {
+		WorkspaceCount int `json:"workspaceCount"`
+		Workspaces     []struct {
 			ID             string          `json:"id"`
 			Name           string          `json:"name"`
 			Key            string          `json:"key"`
@@ -46,6 +48,7 @@ type inspectView struct {
 				PublicKey string `json:"publicKey"`
 			} `json:"publicKeys"`
 			CustomersKnown bool `json:"customersKnown"`
+			CustomerCount  int  `json:"customerCount"`
 			Customers      []struct {
 				Name       string `json:"name"`
 				InternalID string `json:"internalId"`
@@ -246,4 +249,33 @@ func TestInspectorPageIsServedAndNotJournaled(t *testing.T) {
 	for _, e := range srv.Journal() {
 		assert.False(t, strings.HasPrefix(e.Path, "/_fake"), "the journal holds the inspector's request %s %s", e.Method, e.Path)
 	}
+}
+
+func TestInspectListsTheNewestWorkspacesAndCustomers(t *testing.T) {
+	t.Parallel()
+	srv, err := fake.New()
+	require.NoError(t, err)
+	t.Cleanup(srv.Close)
+	admin := newCaller(t, srv, srv.AdminToken())
+	var last map[string]any
+	for i := range 205 {
+		last = admin.createWorkspace("ws-" + strconv.Itoa(i))
+	}
+	tok := admin.ok("POST", "/org-workspaces/"+last["id"].(string)+"/access-token", map[string]any{"isAdmin": true})["token"].(string)
+	for i := range 103 {
+		admin.as(tok).ok("POST", "/customers", map[string]any{"name": "c", "internalId": "c-" + strconv.Itoa(i)})
+	}
+
+	v, _ := inspect(t, admin)
+	org := v.Orgs[0]
+	assert.Equal(t, 205, org.WorkspaceCount)
+	require.Len(t, org.Workspaces, 200)
+	assert.Equal(t, "ws-5", org.Workspaces[0].Name, "the newest 200, oldest of them first")
+	assert.Equal(t, "ws-204", org.Workspaces[199].Name)
+	assert.Equal(t, 205, v.Instances[0].Workspaces, "the instance counts every workspace")
+	newest := org.Workspaces[199]
+	assert.Equal(t, 103, newest.CustomerCount)
+	require.Len(t, newest.Customers, 100)
+	assert.Equal(t, "c-3", newest.Customers[0].InternalID)
+	assert.Equal(t, "c-102", newest.Customers[99].InternalID)
 }

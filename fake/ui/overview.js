@@ -107,10 +107,12 @@ function renderOrg(o, isDefault) {
   const workspaces = o.workspaces.length
     ? el("div", { class: "workspaces" }, ...o.workspaces.map(renderWorkspace))
     : el("p", { class: "empty", id: "org-empty-" + o.id, text: "No workspaces." });
+  const count = o.workspaceCount + " workspace" + (o.workspaceCount === 1 ? "" : "s") +
+    (o.workspaceCount > o.workspaces.length ? " (the newest " + o.workspaces.length + " shown)" : "");
   return el("article", { class: "org", id: "org-" + o.id, "aria-labelledby": "org-h-" + o.id },
     el("div", { class: "org-head" },
       el("h3", { id: "org-h-" + o.id }, o.name, " ", el("code", { text: o.id }), isDefault ? el("span", { class: "muted", text: " default org" }) : null),
-      el("span", { class: "muted", text: o.workspaces.length + " workspace" + (o.workspaces.length === 1 ? "" : "s") }),
+      el("span", { class: "muted", text: count }),
       el("div", { class: "actions" },
         el("button", { type: "button", class: "danger", id: "reset-org-" + o.id, onclick: () => confirmReset(o) }, "Reset org"))),
     el("h4", { text: "Members" }), members,
@@ -158,11 +160,13 @@ function renderSecret(w) {
 
 function renderCustomers(w) {
   if (!w.customersKnown) return el("p", { class: "muted", text: "Customers: held by an instance in another process." });
-  if (!w.customers.length) return el("p", { class: "muted", text: "No customers." });
+  if (!w.customerCount) return el("p", { class: "muted", text: "No customers." });
+  const count = w.customerCount + " customer" + (w.customerCount === 1 ? "" : "s") +
+    (w.customerCount > w.customers.length ? " (the newest " + w.customers.length + " shown)" : "");
   const id = "customers-" + w.id;
   const det = el("details", { id, open: state.open.has(id),
     ontoggle: () => det.open ? state.open.add(id) : state.open.delete(id) },
-  el("summary", { text: w.customers.length + " customer" + (w.customers.length === 1 ? "" : "s") }),
+  el("summary", { text: count }),
   el("div", { class: "scroll" }, el("table", { class: "stack" },
     el("thead", {}, el("tr", {}, ...["Name", "Internal id", "Id", "State", "Created"].map((h) => el("th", { scope: "col", text: h })))),
     el("tbody", {}, ...w.customers.map((c) => el("tr", {},
