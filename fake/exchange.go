@@ -92,7 +92,7 @@ func (x *exchange) run(h handlerFunc) {
 	}
 	v, aerr := h(x)
 	status, body := x.encode(v, aerr)
-	store.finish(claimed, status, v, aerr)
+	store.finish(claimed, status, v, aerr, len(body))
 	x.write(status, body)
 }
 
