@@ -60,7 +60,7 @@ func TestFakeRepairsOnItsOwn(t *testing.T) {
 						untilDone(t, func() (*membrane.OrgWorkspace, error) {
 							return client.OrgWorkspaces.Update(ctx, ws.ID, &membrane.UpdateOrgWorkspaceRequest{
 								WebhookURI: &hook, IsReadOnly: &readOnly,
-								Settings:   &membrane.WorkspaceSettings{EnableAPILogs: &logs}})
+								Settings: &membrane.WorkspaceSettings{EnableAPILogs: &logs}})
 						})
 						exp.webhook = hook
 						if step%2 == 1 {
