@@ -8,15 +8,7 @@ import (
 	"strings"
 )
 
-// register adds an instance to the hub's registry.
-func (h *hub) register(id, name string, url func() string, engineToken string) {
-	h.mu.Lock()
-	h.instances[id] = &instanceRef{id: id, name: name, url: url, engineToken: engineToken}
-	h.instOrder = append(h.instOrder, id)
-	h.mu.Unlock()
-}
-
-// serveWorkspaceSide answers a request that is not for the Management API. Workspace-token
+// serveWorkspaceSide serves a request that is not for the Management API. Workspace-token
 // traffic for a workspace on another instance is forwarded there; everything else (the hub's
 // own workspaces, its engine API, the health check, unknown paths) is the hub's own instance's.
 func (h *hub) serveWorkspaceSide(w http.ResponseWriter, r *http.Request) {
@@ -26,7 +18,7 @@ func (h *hub) serveWorkspaceSide(w http.ResponseWriter, r *http.Request) {
 			// An instance that may hold another version of the workspace than the hub is
 			// repaired before it gets the workspace's traffic.
 			if err := h.repairKey(r.Context(), key); err != nil {
-				h.s.newExchange(w, r, h.idem).fail(err)
+				h.env.newRequest(w, r, h.idem).fail(err)
 				return
 			}
 			if id := h.hostOf(key); id != "" && id != hubInstanceID {
@@ -37,7 +29,7 @@ func (h *hub) serveWorkspaceSide(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	h.s.hubInstance.ServeHTTP(w, r)
+	h.own.ServeHTTP(w, r)
 }
 
 // tokenKey returns the workspace key a workspace token names, or "". The token is only read
@@ -81,12 +73,12 @@ func (h *hub) hostOf(key string) string {
 var hopHeaders = [...]string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization",
 	"Te", "Trailer", "Transfer-Encoding", "Upgrade"}
 
-// forward sends r on to the instance and its answer back, as a reverse proxy does. An instance
+// forward sends r on to the instance and its response back, as a reverse proxy does. An instance
 // that cannot be reached is a 502 dependency_error.
 func (h *hub) forward(w http.ResponseWriter, r *http.Request, ref *instanceRef) {
 	out, err := http.NewRequestWithContext(r.Context(), r.Method, ref.url()+r.URL.RequestURI(), r.Body)
 	if err != nil {
-		h.s.newExchange(w, r, h.idem).fail(errInternal("could not build the request to instance %q", ref.id))
+		h.env.newRequest(w, r, h.idem).fail(errInternal("could not build the request to instance %q", ref.id))
 		return
 	}
 	out.ContentLength = r.ContentLength
@@ -94,9 +86,9 @@ func (h *hub) forward(w http.ResponseWriter, r *http.Request, ref *instanceRef) 
 	for _, k := range hopHeaders {
 		out.Header.Del(k)
 	}
-	resp, err := h.s.transport.RoundTrip(out)
+	resp, err := h.env.transport.RoundTrip(out)
 	if err != nil {
-		h.s.newExchange(w, r, h.idem).fail(errDependency("instance %q cannot be reached", ref.id))
+		h.env.newRequest(w, r, h.idem).fail(errDependency("instance %q cannot be reached", ref.id))
 		return
 	}
 	defer resp.Body.Close()

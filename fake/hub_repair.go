@@ -17,7 +17,7 @@ import (
 const repairTimeout = 2 * time.Second
 
 // The background repairs try again after repairFirstDelay, then wait twice as long after each
-// pass that failed, up to repairMaxDelay: an instance that answers again is repaired well within
+// pass that failed, up to repairMaxDelay: an instance that responds again is repaired well within
 // two seconds.
 const (
 	repairFirstDelay = 20 * time.Millisecond
@@ -25,7 +25,7 @@ const (
 )
 
 // repairs is what the hub must put right on its instances after engine calls whose outcome it
-// could not learn (the connection broke, or the answer was lost): workspaces whose last update
+// could not learn (the connection broke, or the response was lost): workspaces whose last update
 // may have been applied, and workspaces whose create may have been. While there is any, a
 // goroutine works on them in the background until they are done or the server closes.
 type repairs struct {
@@ -48,7 +48,7 @@ func newRepairs() repairs {
 }
 
 // outcomeUnknown tells whether a failed engine call may still have done its work: only an
-// answer from the instance proves it did not (it applies a change whole or not at all). A
+// response from the instance proves it did not (it applies a change whole or not at all). A
 // version conflict means the hub's idea of the instance is stale.
 func outcomeUnknown(err *apiError) bool {
 	return err.upstream == 0 || err.upstream == http.StatusConflict
@@ -145,7 +145,7 @@ func repairParts(w *orgWorkspace, budget int) ([]map[string]json.RawMessage, err
 		enc := make(map[string]json.RawMessage, len(group))
 		n := 0
 		for _, k := range group {
-			b, err := encodeEngine(state[k])
+			b, err := encodeJSON(state[k])
 			if err != nil {
 				return nil, err
 			}
@@ -286,16 +286,7 @@ func (h *hub) repairLoop() {
 	}
 }
 
-// Settle puts right, now, what failed calls between the hub and its instances may have left
-// behind: a workspace whose update may have reached its instance is set back to the hub's
-// version there, and one whose create may have reached it is removed. The hub does this on its
-// own, in the background, as soon as the instance answers; a test calls Settle to check that
-// hub and instances agree without waiting. It returns an error while an instance is still
-// unreachable.
-func (s *Server) Settle(ctx context.Context) error {
-	return s.hub.settle(ctx)
-}
-
+// settle puts right at once what the background repairs would: see Server.Settle.
 func (h *hub) settle(ctx context.Context) error {
 	var errs []error
 	h.mu.RLock()

@@ -16,21 +16,21 @@ type engineWorkspaceJSON struct {
 	wsConfig
 }
 
-// answer sets the version header of an engine answer about ws and returns ws as the engine API
+// response sets the version header of an engine response about ws and returns ws as the engine API
 // shows it. Called with ws.mu held.
-func (ws *workspace) answer(x *exchange) engineWorkspaceJSON {
+func (ws *workspace) response(x *request) engineWorkspaceJSON {
 	x.w.Header()[versionHeader] = []string{strconv.FormatUint(ws.version, 10)}
 	return ws.engineJSON()
 }
 
-// brief sets the version header and answers a create or update with the workspace's key and
+// brief sets the version header and responds to a create or update with the workspace's key and
 // version only: the hub, which made the change, knows the rest. Called with ws.mu held.
-func (ws *workspace) brief(x *exchange) engineBrief {
+func (ws *workspace) brief(x *request) engineBrief {
 	x.w.Header()[versionHeader] = []string{strconv.FormatUint(ws.version, 10)}
 	return engineBrief{Key: ws.key, Version: ws.version}
 }
 
-// engineBrief is the answer to an engine create or update.
+// engineBrief is the response to an engine create or update.
 type engineBrief struct {
 	Key     string `json:"key"`
 	Version uint64 `json:"version"`
@@ -52,9 +52,9 @@ func (ws *workspace) engineJSON() engineWorkspaceJSON {
 // more, each taken from one public request: so every engine request the hub sends fits.
 const maxEngineBodyBytes = 6*maxBodyBytes + 1<<20
 
-// serveEngine answers an engine API request, which needs the instance's engine token.
+// serveEngine serves an engine API request, which needs the instance's engine token.
 func (in *instance) serveEngine(w http.ResponseWriter, r *http.Request, fn handlerFunc) {
-	x := in.s.newExchange(w, r, in.idem)
+	x := in.env.newRequest(w, r, in.idem)
 	x.limit = maxEngineBodyBytes
 	if err := in.checkEngineToken(r); err != nil {
 		x.fail(err)
@@ -64,7 +64,7 @@ func (in *instance) serveEngine(w http.ResponseWriter, r *http.Request, fn handl
 	x.run(fn)
 }
 
-// engineCustomer answers GET /workspaces/{key}/customers/{id}: the hub reads a customer with its
+// engineCustomer serves GET /workspaces/{key}/customers/{id}: the hub reads a customer with its
 // engine token, which works whatever tokens the workspace accepts.
 func (in *instance) engineCustomer(key, id string) (any, *apiError) {
 	ws := in.workspace(key)
@@ -80,7 +80,7 @@ func (in *instance) engineCustomer(key, id string) (any, *apiError) {
 	return e.cur, nil
 }
 
-func (in *instance) engineCreate(x *exchange) (any, *apiError) {
+func (in *instance) engineCreate(x *request) (any, *apiError) {
 	f, err := parseForm(x.body)
 	if err != nil {
 		return nil, err
@@ -98,7 +98,7 @@ func (in *instance) engineCreate(x *exchange) (any, *apiError) {
 		return nil, err
 	}
 	ws := &workspace{
-		key: key, createdAt: in.s.now(), version: 1, secret: []byte(secret), cfg: cfg, keys: parsePublicKeys(cfg.PublicKeys),
+		key: key, createdAt: in.env.now(), version: 1, secret: []byte(secret), cfg: cfg, keys: parsePublicKeys(cfg.PublicKeys),
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -114,7 +114,7 @@ func (in *instance) engineCreate(x *exchange) (any, *apiError) {
 	return ws.brief(x), nil
 }
 
-// engineList answers GET /workspaces: the key and version of every workspace the instance
+// engineList serves GET /workspaces: the key and version of every workspace the instance
 // hosts, sorted by key, so that a hub (or a test) can check what lives here.
 func (in *instance) engineList() listJSON[engineBrief] {
 	in.mu.RLock()
@@ -133,17 +133,17 @@ func (in *instance) engineList() listJSON[engineBrief] {
 	return out
 }
 
-func (in *instance) engineGet(x *exchange, key string) (any, *apiError) {
+func (in *instance) engineGet(x *request, key string) (any, *apiError) {
 	ws := in.workspace(key)
 	if ws == nil {
 		return nil, errNotFound("workspace %q not found on instance %q", key, in.id)
 	}
 	ws.mu.RLock()
 	defer ws.mu.RUnlock()
-	return ws.answer(x), nil
+	return ws.response(x), nil
 }
 
-// engineDelete removes a workspace: the hub undoes with it a create whose answer it lost. The
+// engineDelete removes a workspace: the hub undoes with it a create whose response it lost. The
 // key is remembered, even when no workspace has it yet, so that the create, if it is still on
 // its way, is refused when it arrives.
 func (in *instance) engineDelete(key string) (any, *apiError) {
@@ -158,7 +158,7 @@ func (in *instance) engineDelete(key string) (any, *apiError) {
 	return map[string]any{}, nil
 }
 
-// errVersionConflict answers an update that expected another version of the workspace.
+// errVersionConflict refuses an update that expected another version of the workspace.
 func errVersionConflict(key string, want, have uint64) *apiError {
 	return &apiError{status: http.StatusConflict, Type: typeBadRequest, Key: "version_conflict",
 		Message: fmt.Sprintf("workspace %q is at version %d, not %d", key, have, want)}
@@ -166,7 +166,7 @@ func errVersionConflict(key string, want, have uint64) *apiError {
 
 // enginePatch applies an update all or nothing: every field is checked before any is applied.
 // With ifVersion it applies only to that version of the workspace.
-func (in *instance) enginePatch(x *exchange, key string) (any, *apiError) {
+func (in *instance) enginePatch(x *request, key string) (any, *apiError) {
 	f, err := parseForm(x.body)
 	if err != nil {
 		return nil, err

@@ -23,7 +23,7 @@ func TestRepairPartsFitTheBudget(t *testing.T) {
 	require.Len(t, parts, 2)
 	seen := map[string]int{}
 	for _, p := range parts {
-		b, err := encodeEngine(p)
+		b, err := encodeJSON(p)
 		require.NoError(t, err)
 		assert.LessOrEqual(t, len(b), budget)
 		for k := range p {
