@@ -11,6 +11,14 @@ import (
 // idempotencyTTL is how long a POST's answer is kept for replay under its Idempotency-Key.
 const idempotencyTTL = 24 * time.Hour
 
+// A store keeps at most maxIdemAnswers answers, and answers of at most maxIdemBytes bytes in
+// all (as encoded): past either, the oldest answers are forgotten before their TTL, and a
+// repeat of a forgotten key runs as a new request. Requests in progress are not counted.
+const (
+	maxIdemAnswers = 10000
+	maxIdemBytes   = 64 << 20
+)
+
 // idempotency remembers the answers of POSTs sent with an Idempotency-Key, per caller, so that
 // a repeat returns the first answer instead of acting twice. Answers that mean nothing happened
 // (429 and 5xx) are not kept: the next attempt runs again.
@@ -20,7 +28,12 @@ type idempotency struct {
 	mu      sync.Mutex
 	entries map[idemKey]*idemEntry
 	fifo    []*idemEntry // finished entries, oldest first, for expiry
+	bytes   int          // the size of the answers in fifo
+	limits  idemLimits
 }
+
+// idemLimits caps a store: maxIdemAnswers and maxIdemBytes, smaller in tests.
+type idemLimits struct{ answers, bytes int }
 
 type idemKey struct{ caller, key string }
 
@@ -37,10 +50,12 @@ type idemEntry struct {
 	value any
 	err   *apiError
 	at    time.Time
+	size  int // the encoded answer's length
 }
 
 func newIdempotency(now func() time.Time) *idempotency {
-	return &idempotency{now: now, entries: make(map[idemKey]*idemEntry)}
+	return &idempotency{now: now, entries: make(map[idemKey]*idemEntry),
+		limits: idemLimits{answers: maxIdemAnswers, bytes: maxIdemBytes}}
 }
 
 func fingerprint(method, path string, body []byte) [32]byte {
@@ -92,16 +107,19 @@ func (s *idempotency) begin(ctx context.Context, caller, key string, fp [32]byte
 	}
 }
 
-// finish records the answer of a claimed entry and wakes any repeat waiting on it.
-func (s *idempotency) finish(e *idemEntry, status int, value any, err *apiError) {
+// finish records the answer of a claimed entry, size bytes once encoded, and wakes any repeat
+// waiting on it.
+func (s *idempotency) finish(e *idemEntry, status int, value any, err *apiError, size int) {
 	s.mu.Lock()
 	if status == 429 || status >= 500 {
 		if s.entries[e.key] == e {
 			delete(s.entries, e.key)
 		}
 	} else {
-		e.kept, e.value, e.err, e.at = true, value, err, s.now()
+		e.kept, e.value, e.err, e.at, e.size = true, value, err, s.now(), size
 		s.fifo = append(s.fifo, e)
+		s.bytes += size
+		s.trim()
 	}
 	close(e.done)
 	e.done = nil
@@ -116,16 +134,36 @@ func (s *idempotency) expire() {
 	cutoff := s.now().Add(-idempotencyTTL)
 	n := 0
 	for n < len(s.fifo) && s.fifo[n].at.Before(cutoff) {
-		e := s.fifo[n]
+		n++
+	}
+	s.forget(n)
+}
+
+// trim forgets the oldest answers while the store holds more than its limits. Called with mu
+// held.
+func (s *idempotency) trim() {
+	n, bytes := 0, s.bytes
+	for n < len(s.fifo) && (len(s.fifo)-n > s.limits.answers || bytes > s.limits.bytes) {
+		bytes -= s.fifo[n].size
+		n++
+	}
+	s.forget(n)
+}
+
+// forget drops the n oldest answers. Called with mu held.
+func (s *idempotency) forget(n int) {
+	if n == 0 {
+		return
+	}
+	for i, e := range s.fifo[:n] {
 		if s.entries[e.key] == e {
 			delete(s.entries, e.key)
 		}
-		s.fifo[n] = nil
-		n++
+		s.bytes -= e.size
+		e.kept = false // a repeat that found it before runs as a new request
+		s.fifo[i] = nil
 	}
-	if n > 0 {
-		s.fifo = s.fifo[n:]
-	}
+	s.fifo = s.fifo[n:]
 }
 
 func errConflictInFlight(key string) *apiError {

@@ -99,7 +99,7 @@ func (x *request) run(h handlerFunc) {
 	}
 	v, aerr := h(x)
 	status, body := x.encode(v, aerr)
-	store.finish(claimed, status, v, aerr)
+	store.finish(claimed, status, v, aerr, len(body))
 	x.write(status, body)
 }
 

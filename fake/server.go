@@ -79,8 +79,18 @@ func New(opts ...Option) (*Server, error) {
 
 // NewServer starts a server on loopback for the test and closes it when the test ends. A bad
 // option or a failure to listen fails the test.
+//
+// Inside a testing/synctest bubble it fails the test at once: a goroutine that waits on a real
+// socket keeps the bubble's clock from moving, so a request that meets a timer (a latency
+// fault, a retry's backoff) would hang. Use New there, and reach the server with HTTPClient,
+// in process.
 func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
+	if inSynctestBubble() {
+		t.Fatalf("fake.NewServer: called inside a testing/synctest bubble, where a real socket stops the bubble's clock; " +
+			"use fake.New and reach the server with its HTTPClient, in process")
+		return nil
+	}
 	s, err := New(opts...)
 	if err != nil {
 		t.Fatalf("fake.NewServer: %v", err)
@@ -218,4 +228,13 @@ func (s *Server) ExpireToken(token string) bool { return s.hub.expireMember(toke
 // unreachable.
 func (s *Server) Settle(ctx context.Context) error {
 	return s.hub.settle(ctx)
+}
+
+// inSynctestBubble tells whether the caller runs inside a testing/synctest bubble. A bubble's
+// clock starts at midnight UTC on 2000-01-01, which no real clock shows, and moves only as the
+// bubble's goroutines wait: it is within a year of its start unless the test waited that long.
+func inSynctestBubble() bool {
+	epoch := time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC)
+	now := time.Now()
+	return !now.Before(epoch) && now.Before(epoch.AddDate(1, 0, 0))
 }
