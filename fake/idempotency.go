@@ -16,7 +16,7 @@ const idempotencyTTL = 24 * time.Hour
 // repeat of a forgotten key runs as a new request. Requests in progress are not counted.
 const (
 	maxIdemResponses = 10000
-	maxIdemBytes   = 64 << 20
+	maxIdemBytes     = 64 << 20
 )
 
 // idempotency remembers the responses to POSTs sent with an Idempotency-Key, per caller, so that
