@@ -116,7 +116,15 @@ func (x *request) fail(err *apiError) {
 // encode returns the status and body of the response: v as JSON with 200, or the error.
 func (x *request) encode(v any, aerr *apiError) (int, []byte) {
 	if aerr == nil {
-		b, err := json.Marshal(v)
+		var b []byte
+		var err error
+		if m, ok := v.(json.Marshaler); ok {
+			// A value that encodes itself with encoding/json is asked directly: json.Marshal
+			// would only check its bytes again and copy them.
+			b, err = m.MarshalJSON()
+		} else {
+			b, err = json.Marshal(v)
+		}
 		if err == nil {
 			return http.StatusOK, b
 		}
