@@ -160,15 +160,6 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
-// errBody reads the message of an error response, for a dependency error that passes it on.
-func errBody(b []byte) string {
-	var e apiError
-	if json.Unmarshal(b, &e) == nil && e.Message != "" {
-		return e.Message
-	}
-	return strings.TrimSpace(string(b[:min(len(b), 200)]))
-}
-
 // readAtMost reads r to its end, or to limit bytes. A known length (n ≥ 0) sizes the buffer at
 // once instead of growing it.
 func readAtMost(r io.Reader, n, limit int64) ([]byte, error) {
