@@ -20,8 +20,8 @@ func TestIdempotencyStoreIsCapped(t *testing.T) {
 		size   int
 		kept   int
 	}{
-		{"answers", idemLimits{answers: 3, bytes: 1 << 20}, 10, 3},
-		{"bytes", idemLimits{answers: 100, bytes: 25}, 10, 2},
+		{"answers", idemLimits{responses: 3, bytes: 1 << 20}, 10, 3},
+		{"bytes", idemLimits{responses: 100, bytes: 25}, 10, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
