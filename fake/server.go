@@ -3,7 +3,7 @@
 //
 // A Server holds a hub (orgs, members, org workspaces) that hosts its own instance, "hub", as in
 // a single-instance deployment: workspace tokens work at the hub's URL. State, validation, auth
-// and error responses follow the API contract.
+// and error responses follow the contract in docs/contract.md.
 //
 // In a test, NewServer starts one on loopback and closes it when the test ends:
 //
