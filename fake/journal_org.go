@@ -1,10 +1,7 @@
 package fake
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
-	"strings"
 )
 
 // journalOrg names the org a request is about, for the journal: the org of a Management API
@@ -28,7 +25,7 @@ func (h *hub) journalOrg(r *http.Request, server string) string {
 	if server != hubInstanceID && len(segs) >= 2 && segs[0] == "workspaces" {
 		key = segs[1] // the engine API names the workspace in its path
 	} else {
-		key = tokenWorkspaceKey(bearer(r))
+		key = tokenKey(bearer(r))
 	}
 	if key == "" {
 		return ""
@@ -36,29 +33,4 @@ func (h *hub) journalOrg(r *http.Request, server string) string {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	return h.keyOrg[key]
-}
-
-// tokenWorkspaceKey reads the workspace key a workspace token names, without verifying it.
-func tokenWorkspaceKey(token string) string {
-	_, rest, ok := strings.Cut(token, ".")
-	payload, _, ok2 := strings.Cut(rest, ".")
-	if !ok || !ok2 || len(payload) > maxTokenBytes {
-		return ""
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(payload)
-	if err != nil {
-		return ""
-	}
-	var c struct {
-		WorkspaceKey any `json:"workspaceKey"`
-		Iss          any `json:"iss"`
-	}
-	if json.Unmarshal(raw, &c) != nil {
-		return ""
-	}
-	if key, _ := c.WorkspaceKey.(string); key != "" {
-		return key
-	}
-	key, _ := c.Iss.(string)
-	return key
 }

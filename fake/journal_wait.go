@@ -71,15 +71,20 @@ func (f JournalFilter) matches(e *JournalEntry) bool {
 func (j *journal) find(f JournalFilter) (found []JournalEntry, last uint64, next <-chan struct{}) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	scan := func(entries []JournalEntry) {
-		for i := range entries {
-			if f.matches(&entries[i]) {
-				found = append(found, entries[i])
-			}
+	// Entries are numbered without gaps, oldest first from j.next: skip those up to f.Since
+	// without reading them.
+	n := len(j.entries)
+	oldest := j.seq - uint64(n) + 1
+	skip := 0
+	if f.Since >= oldest {
+		skip = int(min(f.Since-oldest+1, uint64(n)))
+	}
+	for k := skip; k < n; k++ {
+		e := &j.entries[(j.next+k)%n]
+		if f.matches(e) {
+			found = append(found, *e)
 		}
 	}
-	scan(j.entries[j.next:])
-	scan(j.entries[:j.next])
 	if j.changed == nil {
 		j.changed = make(chan struct{})
 	}

@@ -66,6 +66,13 @@ func TestJournalFilters(t *testing.T) {
 		assert.Equal(t, tc.want, names, "over HTTP: "+tc.name)
 		assert.Equal(t, float64(len(all)), page["lastSeq"], tc.name)
 	}
+
+	// A workspace token's request is about its workspace's org.
+	tok := c.mint(ws["id"].(string), map[string]any{"isAdmin": true})
+	c.as(tok).ok("GET", "/customers", nil)
+	seen, err := srv.JournalMatching(fake.JournalFilter{Path: "/customers", OrgID: srv.OrgID()})
+	require.NoError(t, err)
+	require.Len(t, seen, 1, "the workspace API request carries its org")
 }
 
 func TestJournalBadFilters(t *testing.T) {

@@ -237,3 +237,25 @@ func snapTime(t *testing.T, v any) string {
 	require.NoError(t, err)
 	return at.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 }
+
+// A reset after a state that brought its own admin token keeps that token: the caller is not
+// locked out of the admin API it just used.
+func TestResetKeepsTheAdoptedAdminToken(t *testing.T) {
+	t.Parallel()
+	other, oc := newFake(t)
+	oc.createWorkspace("Theirs")
+	state := oc.do("GET", "/_fake/state", nil)
+	require.Equal(t, http.StatusOK, state.Status)
+
+	srv, c := newFake(t)
+	c.ok("PUT", "/_fake/state", string(state.Raw))
+	require.Equal(t, other.AdminToken(), srv.AdminToken())
+	require.Equal(t, other.OrgID(), srv.OrgID())
+	adopted := c.as(other.AdminToken())
+	assert.Len(t, adopted.ok("GET", "/org-workspaces", nil)["items"], 1)
+
+	adopted.ok("POST", "/_fake/reset", nil)
+	assert.Equal(t, other.AdminToken(), srv.AdminToken())
+	assert.Empty(t, adopted.ok("GET", "/org-workspaces", nil)["items"], "the default org is back, empty")
+	c.fails(http.StatusUnauthorized, "not_authenticated", "GET", "/_fake/state", nil)
+}

@@ -235,7 +235,7 @@ func (s *Server) identityFor(state Seed, b *builtState) (*identity, error) {
 func (s *idempotency) clear() {
 	s.mu.Lock()
 	s.entries = make(map[idemKey]*idemEntry)
-	s.fifo = nil
+	s.fifo, s.bytes = nil, 0
 	s.mu.Unlock()
 }
 
