@@ -84,7 +84,7 @@ function renderInstances(v) {
     td("Workspaces", el("span", { class: "num", text: String(i.workspaces) }),
       i.held !== undefined && i.held !== i.workspaces ? el("span", { class: "warn", text: " (instance holds " + i.held + ")" }) : null),
     td("Hub and instance", i.inAgreement ? el("span", { class: "ok", text: "in agreement" })
-      : el("span", { class: "warn", text: i.awaitingRepair + " awaiting repair" }))));
+      : el("span", { class: "warn", text: i.awaitingRepair ? i.awaitingRepair + " awaiting repair" : "differ" }))));
   $("instance-rows").replaceChildren(...rows);
 }
 
