@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -143,7 +144,8 @@ func TestSocketAttemptsAreNumberedAndCountedAsTheServerSawThem(t *testing.T) {
 type cutter struct {
 	target *url.URL
 	cut    func(r *http.Request) bool // whether to cut the answer to r
-	stall  bool
+	stall  bool                       // stall half-way instead of closing
+	reset  bool                       // close with a TCP reset rather than a FIN
 	cuts   atomic.Int32
 }
 
@@ -189,6 +191,9 @@ func (c *cutter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer conn.Close()
 	writeCut(buf, resp, body)
+	if tcp, ok := conn.(*net.TCPConn); ok && c.reset {
+		_ = tcp.SetLinger(0) // Close sends a reset
+	}
 }
 
 // writeCut writes resp's status line and headers, with the length of the whole body, then half
@@ -262,6 +267,26 @@ func TestSocketCutAnswerWithoutRetriesIsErrNoResponse(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "Once", ws.Name)
 	assert.Equal(t, 1, e.workspaceCount(t))
+}
+
+// A GET whose answer is reset half-way is retried.
+func TestSocketGetWithAResetAnswerIsRetried(t *testing.T) {
+	t.Parallel()
+	e := newSocketEnv(t)
+	ws, err := e.client(t, "").OrgWorkspaces.Create(t.Context(), &membrane.CreateOrgWorkspaceRequest{OrgID: e.srv.OrgID()})
+	require.NoError(t, err)
+	target, err := url.Parse(e.srv.URL())
+	require.NoError(t, err)
+	cut := &cutter{target: target, cut: firstOf(http.MethodGet, 1), reset: true}
+	proxy := httptest.NewServer(cut)
+	t.Cleanup(proxy.Close)
+
+	var resp membrane.Response
+	got, err := e.client(t, proxy.URL, fastRetries).OrgWorkspaces.Get(t.Context(), ws.ID, membrane.WithResponseInto(&resp))
+	require.NoError(t, err)
+	assert.Equal(t, ws.ID, got.ID)
+	assert.Equal(t, int32(1), cut.cuts.Load())
+	assert.Equal(t, 2, resp.Attempts)
 }
 
 // A GET whose answer stalls half-way until the per-attempt timeout is retried.

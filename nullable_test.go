@@ -1,0 +1,62 @@
+package membrane_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	membrane "github.com/membrane-community/membrane-go"
+)
+
+func TestOptional(t *testing.T) {
+	t.Parallel()
+	type body struct {
+		S membrane.Optional[string]   `json:"s,omitzero"`
+		B membrane.Optional[bool]     `json:"b,omitzero"`
+		L membrane.Optional[[]string] `json:"l,omitzero"`
+	}
+	tests := []struct {
+		name string
+		in   body
+		want string
+	}{
+		{"unset", body{}, `{}`},
+		{"null", body{S: membrane.Null[string](), L: membrane.Null[[]string]()}, `{"s":null,"l":null}`},
+		{"values", body{S: membrane.Set("x"), B: membrane.Set(true), L: membrane.Set([]string{"a"})}, `{"s":"x","b":true,"l":["a"]}`},
+		{"zero values are sent", body{S: membrane.Set(""), B: membrane.Set(false), L: membrane.Set([]string{})}, `{"s":"","b":false,"l":[]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b, err := json.Marshal(tt.in)
+			require.NoError(t, err)
+			assert.JSONEq(t, tt.want, string(b))
+			var back body
+			require.NoError(t, json.Unmarshal(b, &back))
+			assert.Equal(t, tt.in, back, "a round trip keeps the state")
+		})
+	}
+
+	b, err := json.Marshal(body{L: membrane.Set[[]string](nil)})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"l":[]}`, string(b), "Set of a nil list sends an empty one; Null sends null")
+
+	v, ok := membrane.Set(0).Get()
+	assert.True(t, ok)
+	assert.Equal(t, 0, v)
+	_, ok = membrane.Null[int]().Get()
+	assert.False(t, ok)
+	assert.True(t, membrane.Null[int]().IsNull())
+	assert.True(t, membrane.Optional[int]{}.IsZero())
+	assert.False(t, membrane.Set(0).IsZero())
+
+	assert.Equal(t, "x unset null", fmt.Sprint(membrane.Set("x"), membrane.Optional[int]{}, membrane.Null[int]()))
+	assert.Equal(t, `membrane.Set[string]("x")`, fmt.Sprintf("%#v", membrane.Set("x")))
+	assert.Equal(t, `membrane.Null[int]()`, fmt.Sprintf("%#v", membrane.Null[int]()))
+
+	var n membrane.Optional[int]
+	require.Error(t, json.Unmarshal([]byte(`"x"`), &n))
+}
