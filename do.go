@@ -13,9 +13,11 @@ import (
 // call options, *Error values and the redaction of secrets in logs.
 //
 // path is relative to the base URL, escaped, and starts with "/"; it may end with a query
-// ("/org-workspaces?orgId=o1"). body, when not nil, is sent as JSON (a json.RawMessage as it is);
-// the value of a Secret or Credentials in it is sent, not "[REDACTED]". A 2xx answer is decoded
-// into out when out is not nil (a *json.RawMessage takes it as it is).
+// ("/org-workspaces?orgId=o1"). body, when not nil, is sent as JSON (a json.RawMessage as it is).
+// A Secret or Credentials given as the body, in a map or slice of it, or in a request type of
+// this package is sent with its value; in a struct type of your own it marshals as "[REDACTED]",
+// so put its Reveal() there. A 2xx answer is decoded into out when out is not nil (a
+// *json.RawMessage takes it as it is).
 func (c *Client) Do(ctx context.Context, method, path string, body, out any, opts ...CallOption) error {
 	return doRaw(ctx, c.api, method, path, body, out, opts)
 }
