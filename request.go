@@ -109,7 +109,7 @@ func (a *apiClient) do(ctx context.Context, c call, out any) error {
 	if apiErr != nil {
 		return apiErr
 	}
-	if out == nil {
+	if out == nil || (resp.StatusCode == http.StatusNoContent && len(raw) == 0) {
 		return nil
 	}
 	if err := unmarshalAnswer(raw, out); err != nil {
