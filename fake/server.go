@@ -3,7 +3,7 @@
 //
 // A Server holds a hub (orgs, members, org workspaces) that hosts its own instance, "hub", as in
 // a single-instance deployment: workspace tokens work at the hub's URL. State, validation, auth
-// and error responses follow the API contract.
+// and error responses follow the contract in docs/contract.md.
 //
 // In a test, NewServer starts one on loopback and closes it when the test ends:
 //
@@ -220,6 +220,15 @@ func (s *Server) AddMember(orgID string, role Role) string {
 // expired token is. It reports whether the server knew the token.
 func (s *Server) ExpireToken(token string) bool { return s.hub.expireMember(token) }
 
+// inSynctestBubble tells whether the caller runs inside a testing/synctest bubble. A bubble's
+// clock starts at midnight UTC on 2000-01-01, which no real clock shows, and moves only as the
+// bubble's goroutines wait: it is within a year of its start unless the test waited that long.
+func inSynctestBubble() bool {
+	epoch := time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC)
+	now := time.Now()
+	return !now.Before(epoch) && now.Before(epoch.AddDate(1, 0, 0))
+}
+
 // Settle puts right, now, what failed calls between the hub and its instances may have left
 // behind: a workspace whose update may have reached its instance is set back to the hub's
 // version there, and one whose create may have reached it is removed. The hub does this on its
@@ -228,13 +237,4 @@ func (s *Server) ExpireToken(token string) bool { return s.hub.expireMember(toke
 // unreachable.
 func (s *Server) Settle(ctx context.Context) error {
 	return s.hub.settle(ctx)
-}
-
-// inSynctestBubble tells whether the caller runs inside a testing/synctest bubble. A bubble's
-// clock starts at midnight UTC on 2000-01-01, which no real clock shows, and moves only as the
-// bubble's goroutines wait: it is within a year of its start unless the test waited that long.
-func inSynctestBubble() bool {
-	epoch := time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC)
-	now := time.Now()
-	return !now.Before(epoch) && now.Before(epoch.AddDate(1, 0, 0))
 }
