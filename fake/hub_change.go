@@ -45,6 +45,7 @@ func (h *hub) place(ctx context.Context, o *org, ws *orgWorkspace, ref *instance
 	h.mu.Lock()
 	h.byWS[ws.id] = e
 	h.keyHost[ws.key] = ref.id
+	h.keyOrg[ws.key] = o.id
 	h.mu.Unlock()
 	return nil
 }

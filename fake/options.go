@@ -28,6 +28,7 @@ type config struct {
 	instances    []string
 	remotes      []remoteInstance
 	secretGrace  time.Duration
+	onChange     func()
 }
 
 // remoteInstance is an instance in another process that the hub routes to.

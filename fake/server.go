@@ -39,8 +39,8 @@ type Server struct {
 	hubInstance *Instance            // the instance the hub hosts, "hub"
 	instances   map[string]*Instance // the instances of this process by id, the hub's own included
 
-	orgID      string
-	adminToken string
+	ident atomic.Pointer[identity] // the default org and the admin token
+	state stateControl
 
 	mu       sync.Mutex
 	url      atomic.Value // string: the hub's base URL
@@ -72,8 +72,10 @@ func New(opts ...Option) (*Server, error) {
 		s.hub.register(r.id, r.id, func() string { return r.url }, r.engineToken)
 	}
 	s.env.transport.set(inProcessHubHost, s.Handler())
-	s.orgID = s.AddOrg(s.cfg.orgName)
-	s.adminToken = s.AddMember(s.orgID, RoleAdmin)
+	s.env.orgOf = s.hub.journalOrg
+	orgID := s.AddOrg(s.cfg.orgName)
+	s.ident.Store(&identity{orgID: orgID, adminToken: s.AddMember(orgID, RoleAdmin)})
+	s.recordStart()
 	return s, nil
 }
 
@@ -186,7 +188,7 @@ func (s *Server) Handler() http.Handler { return hubHandler{s} }
 type hubHandler struct{ s *Server }
 
 func (h hubHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, "/_fake/") {
+	if r.URL.Path == "/_fake" || strings.HasPrefix(r.URL.Path, "/_fake/") {
 		fail := func(err *apiError) { h.s.env.newRequest(w, r, nil).fail(err) }
 		serveRoutes(h.s, adminRoutes, w, r, fail, func() { fail(errNotFound("no route for %s %s", r.Method, r.URL.Path)) })
 		return
@@ -195,10 +197,10 @@ func (h hubHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // OrgID is the id of the default org.
-func (s *Server) OrgID() string { return s.orgID }
+func (s *Server) OrgID() string { return s.ident.Load().orgID }
 
 // AdminToken is a platform token of an admin of the default org.
-func (s *Server) AdminToken() string { return s.adminToken }
+func (s *Server) AdminToken() string { return s.ident.Load().adminToken }
 
 // AddOrg adds an org and returns its id. Nobody is a member yet: see AddMember.
 func (s *Server) AddOrg(name string) string {
