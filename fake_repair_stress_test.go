@@ -47,7 +47,7 @@ func TestFakeRepairsOnItsOwn(t *testing.T) {
 					key := fmt.Sprintf("repair-%d-%d", w, i)
 					ws := untilDone(t, func() (*membrane.OrgWorkspace, error) {
 						return client.OrgWorkspaces.Create(ctx, &membrane.CreateOrgWorkspaceRequest{
-							OrgID: e.srv.OrgID(), Name: key, MembraneInstanceID: "eu", IdempotencyKey: key})
+							OrgID: e.srv.OrgID(), Name: key, MembraneInstanceID: "eu"}, membrane.WithIdempotencyKey(key))
 					})
 					exp := &expected{ws: ws, secret: ws.Secret}
 					for step := range 4 {
@@ -59,8 +59,8 @@ func TestFakeRepairsOnItsOwn(t *testing.T) {
 						logs, readOnly := step%2 == 0, step == 3
 						untilDone(t, func() (*membrane.OrgWorkspace, error) {
 							return client.OrgWorkspaces.Update(ctx, ws.ID, &membrane.UpdateOrgWorkspaceRequest{
-								WebhookURI: &hook, IsReadOnly: &readOnly,
-								Settings: &membrane.WorkspaceSettings{EnableAPILogs: &logs}})
+								WebhookURI: membrane.Set(hook), IsReadOnly: membrane.Set(readOnly),
+								Settings: membrane.Set(membrane.WorkspaceSettings{EnableAPILogs: membrane.Set(logs)})})
 						})
 						exp.webhook = hook
 						if step%2 == 1 {
@@ -78,7 +78,7 @@ func TestFakeRepairsOnItsOwn(t *testing.T) {
 						exp.archived = false
 					}
 					hook := "https://hooks.example/" + key + "/last"
-					if _, err := once.OrgWorkspaces.Update(ctx, ws.ID, &membrane.UpdateOrgWorkspaceRequest{WebhookURI: &hook}); err == nil {
+					if _, err := once.OrgWorkspaces.Update(ctx, ws.ID, &membrane.UpdateOrgWorkspaceRequest{WebhookURI: membrane.Set(hook)}); err == nil {
 						exp.webhook = hook
 					} else {
 						require.ErrorIs(t, err, membrane.ErrDependency)
@@ -118,7 +118,7 @@ func TestFakeRepairsOnItsOwn(t *testing.T) {
 				continue
 			}
 			hook := exp.webhook + "/lost"
-			_, err = once.OrgWorkspaces.Update(ctx, id, &membrane.UpdateOrgWorkspaceRequest{WebhookURI: &hook})
+			_, err = once.OrgWorkspaces.Update(ctx, id, &membrane.UpdateOrgWorkspaceRequest{WebhookURI: membrane.Set(hook)})
 			require.ErrorIs(t, err, membrane.ErrDependency)
 			_, err = once.OrgWorkspaces.Archive(ctx, id)
 			require.ErrorIs(t, err, membrane.ErrDependency)

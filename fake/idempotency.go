@@ -88,7 +88,9 @@ func (s *idempotency) begin(ctx context.Context, caller, key string, fp [32]byte
 		done := e.done
 		s.mu.Unlock()
 		if e.fingerprint != fp {
-			return nil, nil, errBadRequest("Idempotency-Key %q was already used with a different request", key)
+			e := errBadRequest("Idempotency-Key %q was already used with a different request", key)
+			e.Key = keyIdempotencyKeyReused
+			return nil, nil, e
 		}
 		if done != nil {
 			select {
@@ -166,7 +168,13 @@ func (s *idempotency) forget(n int) {
 	s.fifo = s.fifo[n:]
 }
 
+// The error keys of an Idempotency-Key that cannot be honoured.
+const (
+	keyIdempotencyKeyReused = "idempotency_key_reused" // 400: the key came with another request
+	keyIdempotencyKeyInUse  = "idempotency_key_in_use" // 409: the first request is still running
+)
+
 func errConflictInFlight(key string) *apiError {
-	return &apiError{status: 409, Type: typeBadRequest,
+	return &apiError{status: 409, Type: typeBadRequest, Key: keyIdempotencyKeyInUse,
 		Message: fmt.Sprintf("a request with Idempotency-Key %q is still in progress", key)}
 }
