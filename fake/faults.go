@@ -9,6 +9,7 @@ import (
 	"path"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,6 +82,9 @@ func (f *Fault) UnmarshalJSON(b []byte) error {
 		Latency json.RawMessage `json:"latency,omitempty"`
 	}
 	if err := decodeStrict(b, &j); err != nil {
+		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+			te.Field = strings.TrimPrefix(te.Field, "faultFields.") // the embedded struct is no field on the wire
+		}
 		return err
 	}
 	*f = Fault(j.faultFields)
