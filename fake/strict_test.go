@@ -204,3 +204,16 @@ func TestStrictWrongTypesNameTheField(t *testing.T) {
 	assert.Empty(t, srv.Faults().List(), "no fault is added")
 	assert.Equal(t, before, orgs(), "no org is added")
 }
+
+// POST /_fake/settle takes no query parameter and no body but an empty object, as reset does.
+func TestStrictSettle(t *testing.T) {
+	t.Parallel()
+	_, c := newFake(t)
+	r := c.fails(http.StatusBadRequest, "", "POST", "/_fake/settle?x=1", nil)
+	assert.Contains(t, r.Body["message"], "x is not a parameter of this endpoint")
+	r = c.fails(http.StatusBadRequest, "", "POST", "/_fake/settle", `{"instance": "eu"}`)
+	assert.Equal(t, `body: unknown field "instance"`, r.Body["message"])
+	c.fails(http.StatusBadRequest, "", "POST", "/_fake/settle", `{} {}`)
+	c.ok("POST", "/_fake/settle", `{}`)
+	c.ok("POST", "/_fake/settle", nil)
+}
