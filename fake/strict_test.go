@@ -217,3 +217,13 @@ func TestStrictSettle(t *testing.T) {
 	c.ok("POST", "/_fake/settle", `{}`)
 	c.ok("POST", "/_fake/settle", nil)
 }
+
+// The endpoints whose body is empty or {} take a body of JSON whitespace as empty.
+func TestStrictEmptyBodyMayBeWhitespace(t *testing.T) {
+	t.Parallel()
+	_, c := newFake(t)
+	for _, path := range []string{"/_fake/reset", "/_fake/settle"} {
+		c.ok("POST", path, " \r\n\t")
+		c.fails(http.StatusBadRequest, "", "POST", path, "\v")
+	}
+}
