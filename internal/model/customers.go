@@ -1,0 +1,209 @@
+package model
+
+import (
+	"strings"
+	"time"
+)
+
+// Leeway is the clock leeway on a workspace token's exp (contract §4: 30 seconds).
+const Leeway = 30 * time.Second
+
+// Token is a workspace token (contract §4): what it claims and the secret that signs it
+// (HS256). Claims in their legacy form (iss, id) mean the same.
+type Token struct {
+	WorkspaceKey, TenantKey, Name string
+	IsAdmin                       bool
+	Expires                       time.Time
+	Secret                        string
+}
+
+// At is where a workspace API request is sent: the hub (HubInstance) or an instance id.
+type At = string
+
+// authenticate is contract §4 for a request sent at at: it finds the workspace the token
+// names, checks the token, and creates the tenant a tenant token names on first use (§3). It
+// returns the tenant, if any.
+func (s *State) authenticate(t Token, at At) (*Workspace, *Customer, Kind) {
+	ws := s.byKey(t.WorkspaceKey)
+	host := at
+	if at == HubInstance && ws != nil {
+		// "The hub also accepts workspace-token traffic for any workspace and forwards it to
+		// the hosting instance" (§2); an instance it cannot reach is a 502.
+		host = ws.Host
+		if s.Instance(host).Down {
+			return nil, nil, Dependency
+		}
+	} else if s.Instance(at).Down {
+		return nil, nil, NoResponse // the instance's own URL, while it is down
+	}
+	// "Verified by the instance that hosts the workspace" (§4): another instance does not know
+	// the key. Expired, wrong secret, unknown workspace, archived workspace: 401.
+	if ws == nil || ws.Host != host || ws.ArchivedAt != nil {
+		return nil, nil, NotAuthenticated
+	}
+	if !(t.Secret == ws.Secret || (ws.PrevSecret != "" && t.Secret == ws.PrevSecret && s.Now.Before(ws.PrevUntil))) {
+		return nil, nil, NotAuthenticated
+	}
+	if ws.Settings["disableSecretKeyAuth"] || s.Now.After(t.Expires.Add(Leeway)) {
+		return nil, nil, NotAuthenticated
+	}
+	if t.TenantKey == "" {
+		return ws, nil, OK
+	}
+	cu := ws.customerByInternalID(t.TenantKey)
+	switch {
+	case cu == nil: // created on first use, from the token's name and fields (§3)
+		name := t.Name
+		if name == "" {
+			name = t.TenantKey // silent
+		}
+		now := s.Now
+		cu = &Customer{Name: name, InternalID: t.TenantKey, CreatedAt: now, LastActiveAt: &now}
+		ws.Customers = append(ws.Customers, cu)
+	case cu.ArchivedAt != nil: // the tenant token of an archived customer (silent)
+		return nil, nil, NotAuthenticated
+	default: // using a tenant token sets lastActiveAt (silent)
+		now := s.Now
+		cu.LastActiveAt = &now
+	}
+	return ws, cu, OK
+}
+
+// workspaceLevel authenticates a request to /customers, which needs a workspace-level token:
+// no tenant, or isAdmin (§3); a tenant token gets 403.
+func (s *State) workspaceLevel(t Token, at At) (*Workspace, Kind) {
+	ws, cu, k := s.authenticate(t, at)
+	if k != OK {
+		return nil, k
+	}
+	if cu != nil && !t.IsAdmin {
+		return nil, AccessDenied
+	}
+	return ws, OK
+}
+
+// Self is GET /self (§3): the tenant of a tenant token; a workspace-level token gets 403
+// (silent).
+func (s *State) Self(t Token, at At) (*Customer, Kind) {
+	_, cu, k := s.authenticate(t, at)
+	if k != OK {
+		return nil, k
+	}
+	if cu == nil {
+		return nil, AccessDenied
+	}
+	return cu, OK
+}
+
+// CreateCustomer is POST /customers (§3) with an Idempotency-Key (which may be empty):
+// internalId is unique per workspace (400 already_exists), and defaults to the id (silent).
+func (s *State) CreateCustomer(t Token, at At, name, internalID, key, newID string) (*Customer, Kind) {
+	ws, k := s.workspaceLevel(t, at)
+	if k != OK {
+		return nil, k
+	}
+	caller := "ws:" + ws.Key + "/" + t.TenantKey
+	v, k := s.once(caller, key, "POST /customers "+name+"\x00"+internalID, func() (any, Kind) {
+		if internalID == "" {
+			internalID = newID
+		}
+		if ws.customerByInternalID(internalID) != nil {
+			return nil, AlreadyExists
+		}
+		cu := &Customer{ID: newID, Name: name, InternalID: internalID, CreatedAt: s.Now}
+		ws.Customers = append(ws.Customers, cu)
+		c := *cu
+		return &c, OK
+	})
+	cu, _ := v.(*Customer)
+	return cu, k
+}
+
+// GetCustomer is GET /customers/{id} (§3).
+func (s *State) GetCustomer(t Token, at At, id string) (*Customer, Kind) {
+	ws, k := s.workspaceLevel(t, at)
+	if k != OK {
+		return nil, k
+	}
+	if cu := ws.customerByID(id); cu != nil {
+		return cu, OK
+	}
+	return nil, NotFound
+}
+
+// ListCustomers is GET /customers (§3), every page together, in creation order.
+func (s *State) ListCustomers(t Token, at At, search string, includeArchived bool) ([]*Customer, Kind) {
+	ws, k := s.workspaceLevel(t, at)
+	if k != OK {
+		return nil, k
+	}
+	out := []*Customer{}
+	search = strings.ToLower(search)
+	for _, cu := range ws.Customers {
+		if (includeArchived || cu.ArchivedAt == nil) && (strings.Contains(strings.ToLower(cu.Name), search) ||
+			strings.Contains(strings.ToLower(cu.InternalID), search)) {
+			out = append(out, cu)
+		}
+	}
+	return out, OK
+}
+
+// RenameCustomer is PATCH /customers/{id} with a name (§3): 400 while archived (silent).
+func (s *State) RenameCustomer(t Token, at At, id, name string) (*Customer, Kind) {
+	cu, k := s.GetCustomer(t, at, id)
+	if k != OK {
+		return nil, k
+	}
+	if cu.ArchivedAt != nil {
+		return nil, BadRequest
+	}
+	cu.Name = name
+	return cu, OK
+}
+
+// ArchiveCustomer is DELETE /customers/{id} (§3): a no-op when archived.
+func (s *State) ArchiveCustomer(t Token, at At, id string) (*Customer, Kind) {
+	cu, k := s.GetCustomer(t, at, id)
+	if k == OK && cu.ArchivedAt == nil {
+		now := s.Now
+		cu.ArchivedAt = &now
+	}
+	return cu, k
+}
+
+// RestoreCustomer is POST /customers/{id}/restore (§3): a no-op unless archived.
+func (s *State) RestoreCustomer(t Token, at At, id string) (*Customer, Kind) {
+	cu, k := s.GetCustomer(t, at, id)
+	if k == OK {
+		cu.ArchivedAt = nil
+	}
+	return cu, k
+}
+
+// byKey finds a workspace by key.
+func (s *State) byKey(key string) *Workspace {
+	for _, ws := range s.Workspaces {
+		if ws.Key == key {
+			return ws
+		}
+	}
+	return nil
+}
+
+func (ws *Workspace) customerByID(id string) *Customer {
+	for _, cu := range ws.Customers {
+		if cu.ID != "" && cu.ID == id {
+			return cu
+		}
+	}
+	return nil
+}
+
+func (ws *Workspace) customerByInternalID(internalID string) *Customer {
+	for _, cu := range ws.Customers {
+		if cu.InternalID == internalID {
+			return cu
+		}
+	}
+	return nil
+}

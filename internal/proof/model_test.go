@@ -1,0 +1,27 @@
+package proof
+
+import (
+	"testing"
+	"testing/synctest"
+
+	"pgregory.net/rapid"
+)
+
+// TestModelInProcess runs random sequences through the SDK against the fake in process, in a
+// synctest bubble so that the client's waits between retries take no time. -rapid.checks sets
+// how many sequences (100 by default), -rapid.steps their average length.
+func TestModelInProcess(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rapid.Check(inBubble{t}, func(t *rapid.T) { run(t, false) })
+	})
+}
+
+// TestModelLoopback runs random sequences through the SDK against the fake listening on
+// loopback ports.
+func TestModelLoopback(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) { run(t, true) })
+}
+
+// inBubble hides from rapid that it runs in a synctest bubble, where t.Deadline may not be
+// called.
+type inBubble struct{ *testing.T }

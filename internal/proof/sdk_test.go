@@ -1,0 +1,133 @@
+package proof
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	membrane "github.com/membrane-community/membrane-go"
+	"github.com/membrane-community/membrane-go/internal/model"
+)
+
+// This file is the one place that knows the SDK's calls and errors: the model's outcomes map to
+// sentinels here, and model requests to SDK requests.
+
+// kindOf is the model outcome an SDK error stands for; anything else is reported as it is.
+func kindOf(err error) model.Kind {
+	var apiErr *membrane.Error
+	switch {
+	case err == nil:
+		return model.OK
+	case errors.Is(err, membrane.ErrAlreadyExists):
+		return model.AlreadyExists
+	case errors.Is(err, membrane.ErrBadRequest):
+		return model.BadRequest
+	case errors.Is(err, membrane.ErrNotAuthenticated):
+		return model.NotAuthenticated
+	case errors.Is(err, membrane.ErrAccessDenied):
+		return model.AccessDenied
+	case errors.Is(err, membrane.ErrNotFound):
+		return model.NotFound
+	case errors.Is(err, membrane.ErrDependency):
+		return model.Dependency
+	case !errors.As(err, &apiErr) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded):
+		return model.NoResponse // no answer at all: a connection refused or reset, every attempt
+	}
+	return model.Kind("unexpected error: " + err.Error())
+}
+
+func sdkCreate(ctx context.Context, c *membrane.Client, r model.CreateRequest, key string) (*membrane.OrgWorkspace, error) {
+	return c.OrgWorkspaces.Create(ctx, &membrane.CreateOrgWorkspaceRequest{
+		OrgID: r.OrgID, Name: r.Name, LogoURI: r.LogoURI, MembraneInstanceID: r.InstanceID, IdempotencyKey: key,
+	})
+}
+
+// sdkList reads every page, limit at a time (0: the server's default).
+func sdkList(ctx context.Context, c *membrane.Client, orgID, search string, archived bool, limit int) ([]*membrane.OrgWorkspace, error) {
+	out := []*membrane.OrgWorkspace{}
+	for ws, err := range c.OrgWorkspaces.All(ctx, &membrane.ListOrgWorkspacesOptions{
+		OrgID: orgID, Search: search, IncludeArchived: archived, Limit: limit}) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ws)
+	}
+	return out, nil
+}
+
+// updateRequest is the SDK request of a model patch.
+func updateRequest(p model.Patch) *membrane.UpdateOrgWorkspaceRequest {
+	r := &membrane.UpdateOrgWorkspaceRequest{
+		Name: p.Name, LogoURI: p.LogoURI, WebhookURI: p.WebhookURI, EnabledWebhookEvents: p.EnabledWebhookEvents,
+		IsReadOnly: p.IsReadOnly, UserFieldsSchema: p.UserFieldsSchema, AlertDeliverySettings: p.AlertDeliverySettings,
+	}
+	if p.Type != nil {
+		t := membrane.WorkspaceType(*p.Type)
+		r.Type = &t
+	}
+	switch {
+	case p.JWKSURINull:
+		r.JWKSURI = membrane.Null[string]()
+	case p.JWKSURI != nil:
+		r.JWKSURI = membrane.NullableValue(*p.JWKSURI)
+	}
+	if p.Settings != nil {
+		set := map[string]bool{}
+		for k, v := range p.Settings {
+			if v != nil {
+				set[k] = *v
+			}
+		}
+		r.Settings = settingsOf(set)
+	}
+	return r
+}
+
+// settingsOf is the SDK's settings of a map of the set ones.
+func settingsOf(m map[string]bool) *membrane.WorkspaceSettings {
+	var s membrane.WorkspaceSettings
+	b, _ := json.Marshal(m)
+	_ = json.Unmarshal(b, &s)
+	return &s
+}
+
+func sdkAccessToken(ctx context.Context, c *membrane.Client, id string, r model.TokenRequest) (string, error) {
+	return c.OrgWorkspaces.AccessToken(ctx, id, &membrane.AccessTokenRequest{
+		IsAdmin: r.IsAdmin, TenantID: r.TenantID, TenantKey: r.TenantKey, Name: r.Name})
+}
+
+// sdkCustomers reads every customer, limit at a time.
+func sdkCustomers(ctx context.Context, wc *membrane.WorkspaceClient, search string, archived bool, limit int) ([]*membrane.Customer, error) {
+	out := []*membrane.Customer{}
+	for cu, err := range wc.Customers.All(ctx, &membrane.ListCustomersOptions{Search: search, IncludeArchived: archived, Limit: limit}) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cu)
+	}
+	return out, nil
+}
+
+// mint signs a workspace token. legacy writes the claims iss and id instead of workspaceKey and
+// tenantKey.
+func mint(t model.Token, issued time.Time, legacy bool) (string, error) {
+	if legacy {
+		claims := jwt.MapClaims{"iss": t.WorkspaceKey, "exp": t.Expires.Unix(), "iat": issued.Unix()}
+		if t.TenantKey != "" {
+			claims["id"] = t.TenantKey
+		}
+		if t.Name != "" {
+			claims["name"] = t.Name
+		}
+		if t.IsAdmin {
+			claims["isAdmin"] = true
+		}
+		return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(t.Secret))
+	}
+	return membrane.MintWorkspaceToken(t.WorkspaceKey, membrane.Secret(t.Secret), membrane.WorkspaceClaims{
+		TenantKey: t.TenantKey, Name: t.Name, IsAdmin: t.IsAdmin, ExpiresIn: t.Expires.Sub(issued),
+		Now: func() time.Time { return issued },
+	})
+}
