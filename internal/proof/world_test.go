@@ -44,7 +44,7 @@ func (c *clock) advance(d time.Duration) time.Time {
 // start is where every run's clock starts: a whole second, as the fake keeps milliseconds.
 var start = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// grace is the server's grace period for a rotated-out secret.
+// grace is the server's grace period for a rotated-out secret in the random sequences.
 const grace = time.Minute
 
 // The instances beside the hub's own.
@@ -72,8 +72,9 @@ type world struct {
 	policy   membrane.RetryPolicy
 }
 
-// newWorld builds the fake (in process, or listening on loopback) and the model of it.
-func newWorld(t tb, loopback bool, seed uint64) *world {
+// newWorld builds the fake (in process, or listening on loopback) and the model of it, with a
+// grace period for rotated-out secrets.
+func newWorld(t tb, loopback bool, seed uint64, grace time.Duration) *world {
 	t.Helper()
 	w := &world{loopback: loopback, clk: &clock{now: start}}
 	srv, err := fake.New(fake.WithClock(w.clk.Now), fake.WithInstances(instanceIDs...),
