@@ -97,7 +97,7 @@ func (m *machine) Customers(t *rapid.T) {
 		}
 		m.graceLost(ws, tok, err)
 		want, k := m.w.m.CreateCustomer(tok, at, name, internalID, key, newID)
-		if expect(t, "create customer", k, err) {
+		if m.expect(t, "create customer", k, err) {
 			same(t, "create customer", wantCustomer(want), got)
 		}
 		return
@@ -109,7 +109,7 @@ func (m *machine) Customers(t *rapid.T) {
 		done()
 		m.graceLost(ws, tok, err)
 		want, k := m.w.m.ListCustomers(tok, at, search, archived)
-		if expect(t, "list customers", k, err) {
+		if m.expect(t, "list customers", k, err) {
 			m.sameCustomers(t, "list customers", want, list)
 		}
 		return
@@ -118,7 +118,7 @@ func (m *machine) Customers(t *rapid.T) {
 		done()
 		m.graceLost(ws, tok, err)
 		want, k := m.w.m.Self(tok, at)
-		if expect(t, "self", k, err) {
+		if m.expect(t, "self", k, err) {
 			m.sameCustomers(t, "self", []*model.Customer{want}, []*membrane.Customer{got})
 		}
 		return
@@ -127,7 +127,7 @@ func (m *machine) Customers(t *rapid.T) {
 	var want *model.Customer
 	var k model.Kind
 	defer func() {
-		if expect(t, op+" customer", k, err) {
+		if m.expect(t, op+" customer", k, err) {
 			same(t, op+" customer", wantCustomer(want), got)
 		}
 	}()

@@ -42,6 +42,7 @@ const linWorkers = 4
 // porcupine's visualization, in $MEMBRANE_PROOF_OUT or the system's temporary directory, and its
 // path is printed.
 func TestLinearizable(t *testing.T) {
+	t.Parallel()
 	ops := 0
 	for h := range *histories {
 		var history []porcupine.Operation

@@ -19,6 +19,7 @@ const unknownID = "ffffffffffffffffffffffff"
 // every field.
 type machine struct {
 	w *world
+	n *counts
 	// minted holds the last token access-token gave for each workspace, and its claims.
 	minted map[string]mintedToken
 	// last is the fault drawn for the current step, if any.
@@ -33,15 +34,16 @@ type mintedToken struct {
 	tok model.Token
 }
 
-func newMachine(t *rapid.T, loopback bool) *machine {
+func newMachine(t *rapid.T, loopback bool, n *counts) *machine {
 	w := newWorld(t, loopback, rapid.Uint64().Draw(t, "seed"), grace)
-	return &machine{w: w, minted: map[string]mintedToken{}, graceUnsure: map[string]bool{}}
+	n.sequences.Add(1)
+	return &machine{w: w, n: n, minted: map[string]mintedToken{}, graceUnsure: map[string]bool{}}
 }
 
 // run draws and checks a sequence, then stops the faults and checks that hub and instances
 // agree with the model.
-func run(t *rapid.T, loopback bool) {
-	m := newMachine(t, loopback)
+func run(t *rapid.T, loopback bool, n *counts) {
+	m := newMachine(t, loopback, n)
 	defer m.w.close()
 	t.Repeat(rapid.StateMachineActions(m))
 	m.w.heal(t)
@@ -53,8 +55,9 @@ func ctx() (context.Context, context.CancelFunc) {
 }
 
 // expect checks the outcome of a call against the model's, and reports whether both succeeded.
-func expect(t *rapid.T, op string, want model.Kind, err error) bool {
+func (m *machine) expect(t *rapid.T, op string, want model.Kind, err error) bool {
 	t.Helper()
+	m.n.calls.Add(1)
 	if got := kindOf(err); got != want {
 		t.Fatalf("%s: the model says %s, the SDK and the fake say %s", op, want, got)
 	}
@@ -143,7 +146,7 @@ func (m *machine) Create(t *rapid.T) {
 		}
 	}
 	want, k := m.w.m.Create(c.model, r, key, gen)
-	if expect(t, "create", k, err) {
+	if m.expect(t, "create", k, err) {
 		same(t, "create", m.w.wantWorkspace(want), got)
 	}
 }
@@ -157,7 +160,7 @@ func (m *machine) Get(t *rapid.T) {
 	cancel()
 	done()
 	want, k := m.w.m.Get(c.model, id)
-	if expect(t, "get", k, err) {
+	if m.expect(t, "get", k, err) {
 		same(t, "get", m.w.wantWorkspace(want), got)
 	}
 }
@@ -174,7 +177,7 @@ func (m *machine) List(t *rapid.T) {
 	cancel()
 	done()
 	want, k := m.w.m.List(c.model, org, search, archived)
-	if expect(t, "list", k, err) {
+	if m.expect(t, "list", k, err) {
 		list := make([]*membrane.OrgWorkspace, len(want))
 		for i, ws := range want {
 			list[i] = m.w.wantWorkspace(ws)
@@ -194,7 +197,7 @@ func (m *machine) Update(t *rapid.T) {
 	done()
 	m.mayRepair(id)
 	want, k := m.w.m.Update(c.model, id, p)
-	if expect(t, "update", k, err) {
+	if m.expect(t, "update", k, err) {
 		same(t, "update", m.w.wantWorkspace(want), got)
 	}
 }
@@ -209,7 +212,7 @@ func (m *machine) Archive(t *rapid.T) {
 	done()
 	m.mayRepair(id)
 	want, k := m.w.m.Archive(c.model, id)
-	if expect(t, "archive", k, err) {
+	if m.expect(t, "archive", k, err) {
 		same(t, "archive", m.w.wantWorkspace(want), got)
 	}
 }
@@ -224,7 +227,7 @@ func (m *machine) Restore(t *rapid.T) {
 	done()
 	m.mayRepair(id)
 	want, k := m.w.m.Restore(c.model, id)
-	if expect(t, "restore", k, err) {
+	if m.expect(t, "restore", k, err) {
 		same(t, "restore", m.w.wantWorkspace(want), got)
 	}
 }
@@ -243,7 +246,7 @@ func (m *machine) Rotate(t *rapid.T) {
 	}
 	m.mayRepair(id)
 	k := m.w.m.RotateSecret(c.model, id, secret)
-	if expect(t, "rotate", k, err) {
+	if m.expect(t, "rotate", k, err) {
 		delete(m.graceUnsure, id) // the repairs of this step came before the rotation that made it
 	}
 }
@@ -271,7 +274,7 @@ func (m *machine) AccessToken(t *rapid.T) {
 	cancel()
 	done()
 	want, k := m.w.m.AccessToken(c.model, id, r)
-	if !expect(t, "access-token", k, err) {
+	if !m.expect(t, "access-token", k, err) {
 		return
 	}
 	claims := jwt.MapClaims{}
@@ -305,7 +308,7 @@ func (m *machine) Instances(t *rapid.T) {
 	cancel()
 	done()
 	want, k := m.w.m.ListInstances(c.model, org)
-	if expect(t, "instances", k, err) {
+	if m.expect(t, "instances", k, err) {
 		list := make([]*membrane.MembraneInstance, len(want))
 		for i, in := range want {
 			list[i] = &membrane.MembraneInstance{ID: in.ID, Name: in.Name, APIBaseURI: in.BaseURI}
