@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
 )
@@ -12,6 +13,7 @@ const Leeway = 30 * time.Second
 // (HS256). Claims in their legacy form (iss, id) mean the same.
 type Token struct {
 	WorkspaceKey, TenantKey, Name string
+	Fields                        map[string]any
 	IsAdmin                       bool
 	Expires                       time.Time
 	Secret                        string
@@ -58,7 +60,7 @@ func (s *State) authenticate(t Token, at At) (*Workspace, *Customer, Kind) {
 			name = t.TenantKey // silent
 		}
 		now := s.Now
-		cu = &Customer{Name: name, InternalID: t.TenantKey, CreatedAt: now, LastActiveAt: &now}
+		cu = &Customer{Name: name, InternalID: t.TenantKey, Fields: t.Fields, CreatedAt: now, LastActiveAt: &now}
 		ws.Customers = append(ws.Customers, cu)
 	case cu.ArchivedAt != nil: // the tenant token of an archived customer (silent)
 		return nil, nil, NotAuthenticated
@@ -97,20 +99,21 @@ func (s *State) Self(t Token, at At) (*Customer, Kind) {
 
 // CreateCustomer is POST /customers (§3) with an Idempotency-Key (which may be empty):
 // internalId is unique per workspace (400 already_exists), and defaults to the id (silent).
-func (s *State) CreateCustomer(t Token, at At, name, internalID, key, newID string) (*Customer, Kind) {
+func (s *State) CreateCustomer(t Token, at At, name, internalID string, fields map[string]any, key, newID string) (*Customer, Kind) {
 	ws, k := s.workspaceLevel(t, at)
 	if k != OK {
 		return nil, k
 	}
 	caller := "ws:" + ws.Key + "/" + t.TenantKey
-	v, k := s.once(caller, key, "POST /customers "+name+"\x00"+internalID, func() (any, Kind) {
+	body, _ := json.Marshal([]any{name, internalID, fields})
+	v, k := s.once(caller, key, "POST /customers "+string(body), func() (any, Kind) {
 		if internalID == "" {
 			internalID = newID
 		}
 		if ws.customerByInternalID(internalID) != nil {
 			return nil, AlreadyExists
 		}
-		cu := &Customer{ID: newID, Name: name, InternalID: internalID, CreatedAt: s.Now}
+		cu := &Customer{ID: newID, Name: name, InternalID: internalID, Fields: fields, CreatedAt: s.Now}
 		ws.Customers = append(ws.Customers, cu)
 		c := *cu
 		return &c, OK
@@ -158,6 +161,31 @@ func (s *State) RenameCustomer(t Token, at At, id, name string) (*Customer, Kind
 		return nil, BadRequest
 	}
 	cu.Name = name
+	return cu, OK
+}
+
+// ReplaceCustomer is PUT /customers/{id} (§3: "the whole Customer"): what the body leaves out
+// is reset, but internalId, which is kept (silent); 400 while archived (silent); a new
+// internalId must be unique (400 already_exists).
+func (s *State) ReplaceCustomer(t Token, at At, id, name, internalID string, fields map[string]any, isTest bool) (*Customer, Kind) {
+	ws, k := s.workspaceLevel(t, at)
+	if k != OK {
+		return nil, k
+	}
+	cu := ws.customerByID(id)
+	switch {
+	case cu == nil:
+		return nil, NotFound
+	case cu.ArchivedAt != nil:
+		return nil, BadRequest
+	}
+	if internalID != "" && internalID != cu.InternalID {
+		if ws.customerByInternalID(internalID) != nil {
+			return nil, AlreadyExists
+		}
+		cu.InternalID = internalID
+	}
+	cu.Name, cu.Fields, cu.IsTest = name, fields, isTest
 	return cu, OK
 }
 

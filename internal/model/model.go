@@ -139,6 +139,7 @@ type Limit struct {
 type Customer struct {
 	// ID is "" for a tenant created on first use of its token until an answer shows its id.
 	ID, Name, InternalID string
+	Fields               map[string]any // nil: none
 	IsTest               bool
 	LastActiveAt         *time.Time
 	CreatedAt            time.Time

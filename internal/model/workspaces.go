@@ -276,11 +276,13 @@ func (s *State) RotateSecret(c Caller, id, newSecret string) Kind {
 type TokenRequest struct {
 	IsAdmin                   bool
 	TenantID, TenantKey, Name string
+	Fields                    map[string]any
 }
 
 // Claims are the claims of a token minted by access-token (§4), and the secret that signs it.
 type Claims struct {
 	WorkspaceKey, TenantKey, Name string
+	Fields                        map[string]any
 	IsAdmin                       bool
 	IssuedAt, Expires             int64 // Unix seconds
 	Secret                        string
@@ -322,7 +324,7 @@ func (s *State) AccessToken(c Caller, id string, r TokenRequest) (*Claims, Kind)
 		tenant = cu.InternalID
 	}
 	return &Claims{
-		WorkspaceKey: ws.Key, TenantKey: tenant, Name: r.Name, IsAdmin: r.IsAdmin,
+		WorkspaceKey: ws.Key, TenantKey: tenant, Name: r.Name, Fields: r.Fields, IsAdmin: r.IsAdmin,
 		IssuedAt: s.Now.Unix(), Expires: s.Now.Add(s.TokenTTL).Unix(), Secret: ws.Secret,
 	}, OK
 }

@@ -36,6 +36,7 @@ func (m *machine) token(t *rapid.T, ws *model.Workspace) (string, model.Token) {
 	case "tenant", "admin tenant", "legacy tenant":
 		tok.TenantKey = rapid.SampledFrom([]string{"t1", "t2", "c1"}).Draw(t, "tenant")
 		tok.Name = rapid.SampledFrom([]string{"", "Jane"}).Draw(t, "tenant name")
+		tok.Fields = drawFields(t, "tenant fields")
 		tok.IsAdmin = kind == "admin tenant"
 		legacy = kind == "legacy tenant"
 	case "minted":
@@ -75,7 +76,7 @@ func (m *machine) Customers(t *rapid.T) {
 		}
 	}
 	wc := m.w.workspaceClient(t, at, raw)
-	op := rapid.SampledFrom([]string{"create", "get", "list", "rename", "archive", "restore", "self"}).Draw(t, "operation")
+	op := rapid.SampledFrom([]string{"create", "get", "list", "rename", "replace", "archive", "restore", "self"}).Draw(t, "operation")
 	done := m.fault(t)
 	cx, cancel := ctx()
 	defer cancel()
@@ -88,15 +89,17 @@ func (m *machine) Customers(t *rapid.T) {
 	case "create":
 		name := rapid.SampledFrom([]string{"Jane", "Bob"}).Draw(t, "name")
 		internalID := rapid.SampledFrom([]string{"", "c1", "c2", "t1"}).Draw(t, "internalId")
+		fields := drawFields(t, "fields")
 		key := rapid.SampledFrom([]string{"", "", "ckey-1"}).Draw(t, "idempotency key")
-		got, err = wc.Customers.Create(cx, &membrane.CreateCustomerRequest{Name: name, InternalID: internalID, IdempotencyKey: key})
+		got, err = wc.Customers.Create(cx, &membrane.CreateCustomerRequest{Name: name, InternalID: internalID, Fields: fields,
+			IdempotencyKey: key})
 		done()
 		newID := ""
 		if err == nil && m.customerIsNew(got.ID) {
 			newID = got.ID
 		}
 		m.graceLost(ws, tok, err)
-		want, k := m.w.m.CreateCustomer(tok, at, name, internalID, key, newID)
+		want, k := m.w.m.CreateCustomer(tok, at, name, internalID, fields, key, newID)
 		if m.expect(t, "create customer", k, err) {
 			same(t, "create customer", wantCustomer(want), got)
 		}
@@ -142,6 +145,16 @@ func (m *machine) Customers(t *rapid.T) {
 		done()
 		m.graceLost(ws, tok, err)
 		want, k = m.w.m.RenameCustomer(tok, at, id, "Renamed")
+	case "replace":
+		name := rapid.SampledFrom([]string{"Jane", "Replaced"}).Draw(t, "name")
+		internalID := rapid.SampledFrom([]string{"", "c1", "c3"}).Draw(t, "internalId")
+		fields := drawFields(t, "fields")
+		isTest := rapid.Bool().Draw(t, "isTest")
+		got, err = wc.Customers.Replace(cx, id, &membrane.ReplaceCustomerRequest{Name: name, InternalID: internalID,
+			Fields: fields, IsTest: isTest})
+		done()
+		m.graceLost(ws, tok, err)
+		want, k = m.w.m.ReplaceCustomer(tok, at, id, name, internalID, fields, isTest)
 	case "archive":
 		got, err = wc.Customers.Archive(cx, id)
 		done()
@@ -209,4 +222,15 @@ func learnIDs(s *model.State, want []*model.Customer, got []*membrane.Customer) 
 			cu.ID = got[i].ID
 		}
 	}
+}
+
+// drawFields draws a customer's fields: none, or a small object.
+func drawFields(t *rapid.T, label string) map[string]any {
+	switch rapid.IntRange(0, 2).Draw(t, label) {
+	case 1:
+		return map[string]any{"plan": "pro"}
+	case 2:
+		return map[string]any{"seats": 3.0, "tags": []any{"a", "b"}}
+	}
+	return nil
 }

@@ -32,7 +32,7 @@ func (w *world) wantWorkspace(ws *model.Workspace) *membrane.OrgWorkspace {
 // wantCustomer is the Customer the model says the server answers.
 func wantCustomer(cu *model.Customer) *membrane.Customer {
 	return &membrane.Customer{
-		ID: cu.ID, Name: cu.Name, InternalID: cu.InternalID, IsTest: cu.IsTest, IsActive: cu.IsActive(),
+		ID: cu.ID, Name: cu.Name, InternalID: cu.InternalID, Fields: cu.Fields, IsTest: cu.IsTest, IsActive: cu.IsActive(),
 		IsBillable: true, LastActiveAt: cu.LastActiveAt, CreatedAt: cu.CreatedAt, ArchivedAt: cu.ArchivedAt,
 	}
 }

@@ -258,6 +258,7 @@ func (m *machine) AccessToken(t *rapid.T) {
 		IsAdmin:   rapid.Bool().Draw(t, "isAdmin"),
 		TenantKey: rapid.SampledFrom([]string{"", "", "t1", "t2"}).Draw(t, "tenantKey"),
 		Name:      rapid.SampledFrom([]string{"", "Jane"}).Draw(t, "name"),
+		Fields:    drawFields(t, "fields"),
 	}
 	if ws := m.w.m.Workspaces[id]; ws != nil && rapid.IntRange(0, 2).Draw(t, "by tenantId") == 0 {
 		ids := []string{unknownID}
@@ -294,9 +295,12 @@ func (m *machine) AccessToken(t *rapid.T) {
 	if want.IsAdmin {
 		wantClaims["isAdmin"] = true
 	}
+	if want.Fields != nil {
+		wantClaims["fields"] = want.Fields
+	}
 	same(t, "access-token claims", wantClaims, map[string]any(claims))
 	m.minted[id] = mintedToken{raw: got, tok: model.Token{WorkspaceKey: want.WorkspaceKey, TenantKey: want.TenantKey,
-		Name: want.Name, IsAdmin: want.IsAdmin, Expires: time.Unix(want.Expires, 0), Secret: want.Secret}}
+		Name: want.Name, Fields: want.Fields, IsAdmin: want.IsAdmin, Expires: time.Unix(want.Expires, 0), Secret: want.Secret}}
 }
 
 // Instances lists the instances an org can use.

@@ -95,7 +95,7 @@ func settingsOf(m map[string]bool) *membrane.WorkspaceSettings {
 
 func sdkAccessToken(ctx context.Context, c *membrane.Client, id string, r model.TokenRequest) (string, error) {
 	return c.OrgWorkspaces.AccessToken(ctx, id, &membrane.AccessTokenRequest{
-		IsAdmin: r.IsAdmin, TenantID: r.TenantID, TenantKey: r.TenantKey, Name: r.Name})
+		IsAdmin: r.IsAdmin, TenantID: r.TenantID, TenantKey: r.TenantKey, Name: r.Name, Fields: r.Fields})
 }
 
 // sdkCustomers reads every customer, limit at a time.
@@ -124,10 +124,13 @@ func mint(t model.Token, issued time.Time, legacy bool) (string, error) {
 		if t.IsAdmin {
 			claims["isAdmin"] = true
 		}
+		if t.Fields != nil {
+			claims["fields"] = t.Fields
+		}
 		return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(t.Secret))
 	}
 	return membrane.MintWorkspaceToken(t.WorkspaceKey, membrane.Secret(t.Secret), membrane.WorkspaceClaims{
-		TenantKey: t.TenantKey, Name: t.Name, IsAdmin: t.IsAdmin, ExpiresIn: t.Expires.Sub(issued),
+		TenantKey: t.TenantKey, Name: t.Name, Fields: t.Fields, IsAdmin: t.IsAdmin, ExpiresIn: t.Expires.Sub(issued),
 		Now: func() time.Time { return issued },
 	})
 }

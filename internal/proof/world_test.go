@@ -114,6 +114,7 @@ func newWorld(t tb, loopback bool, seed uint64, grace time.Duration) *world {
 		{name: "other-org admin", token: srv.AddMember(w.orgB, fake.RoleAdmin), model: model.Caller{Known: true, Roles: roles(w.orgB, model.Admin)}},
 		{name: "expired", token: expired, model: model.Caller{Known: true, Expired: true, Roles: roles(w.orgA, model.Admin)}},
 		{name: "unknown", token: "pat-0000000000000000000000000000000000000000", model: model.Caller{}},
+		{name: "workspace JWT", token: workspaceJWT(t, w.clk.Now()), model: model.Caller{}},
 	} {
 		c.model.ID = c.name
 		c.client = w.client(t, srv.URL(), c.token)
@@ -218,4 +219,15 @@ func (w *world) arm(t tb, f fault) {
 	if err != nil {
 		t.Fatalf("add fault %v: %v", f, err)
 	}
+}
+
+// workspaceJWT is a workspace token, which the Management API refuses (contract §2).
+func workspaceJWT(t tb, now time.Time) string {
+	t.Helper()
+	raw, err := mint(model.Token{WorkspaceKey: "00000000-0000-4000-8000-000000000000", Secret: wrongSecret,
+		Expires: now.Add(time.Hour)}, now, false)
+	if err != nil {
+		t.Fatalf("mint: %v", err)
+	}
+	return raw
 }
