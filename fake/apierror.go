@@ -5,7 +5,7 @@ import (
 	"net/http"
 )
 
-// apiError is an error answer in the API's error body shape:
+// apiError is an error response in the API's error body shape:
 // {"type": "...", "key": "...", "message": "...", "data": {...}}.
 type apiError struct {
 	status     int
@@ -14,7 +14,7 @@ type apiError struct {
 	Message    string         `json:"message"`
 	Data       map[string]any `json:"data,omitempty"`
 	retryAfter int
-	upstream   int // for a dependency error: the status the instance answered
+	upstream   int // for a dependency error: the status the instance responded with
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.status, e.Type, e.Message) }
@@ -83,4 +83,8 @@ func errFields(fields map[string]string) *apiError {
 func errAlreadyExists(field, format string, args ...any) *apiError {
 	return &apiError{status: http.StatusBadRequest, Type: typeBadRequest, Key: keyAlreadyExists,
 		Message: fmt.Sprintf(format, args...), Data: map[string]any{"fields": map[string]string{field: "already exists"}}}
+}
+
+func errUnavailable(msg string) *apiError {
+	return &apiError{status: http.StatusServiceUnavailable, Type: typeInternal, Message: msg}
 }

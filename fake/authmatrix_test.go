@@ -55,6 +55,7 @@ var authMatrix = map[string]matrixRow{
 	"DELETE /_fake/faults/{id}":            {},
 	"GET /_fake/journal":                   {},
 	"DELETE /_fake/journal":                {},
+	"POST /_fake/settle":                   {},
 }
 
 // matrixRoute is a route of any table, seen the same way.

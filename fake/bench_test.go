@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"testing"
 
 	"github.com/membrane-community/membrane-go/fake"
@@ -87,14 +88,26 @@ func serve(b *testing.B, h http.Handler, method, url, token string, body []byte)
 // (one request, one writer, reused), so that what is measured is the handler's.
 func loop(b *testing.B, h http.Handler, method, url, token string, body []byte) {
 	b.Helper()
+	loopKeyed(b, h, method, url, token, body, false)
+}
+
+// loopKeyed is loop, with an Idempotency-Key of its own on each request when keyed is set, as
+// the SDK sends.
+func loopKeyed(b *testing.B, h http.Handler, method, url, token string, body []byte, keyed bool) {
+	b.Helper()
 	req := httptest.NewRequest(method, url, nil)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	rd := bytes.NewReader(body)
 	w := &discardWriter{header: make(http.Header, 4)}
+	n := 0
 	b.ReportAllocs()
 	for b.Loop() {
+		if keyed {
+			n++
+			req.Header["Idempotency-Key"] = []string{"bench-" + strconv.Itoa(n)}
+		}
 		if body != nil {
 			rd.Reset(body)
 			req.Body, req.ContentLength = io.NopCloser(rd), int64(len(body))
@@ -166,6 +179,14 @@ func BenchmarkCreate(b *testing.B) {
 	srv, _ := benchFake(b)
 	loop(b, srv.Handler(), "POST", srv.URL()+"/org-workspaces", srv.AdminToken(),
 		[]byte(`{"orgId":"`+srv.OrgID()+`","name":"Acme"}`))
+}
+
+// BenchmarkCreateKeyed creates org workspaces on the hub's own instance, each request with an
+// Idempotency-Key of its own, as the SDK sends.
+func BenchmarkCreateKeyed(b *testing.B) {
+	srv, _ := benchFake(b)
+	loopKeyed(b, srv.Handler(), "POST", srv.URL()+"/org-workspaces", srv.AdminToken(),
+		[]byte(`{"orgId":"`+srv.OrgID()+`","name":"Acme"}`), true)
 }
 
 // BenchmarkCreateTwoHops creates org workspaces on another instance: hub, then instance.

@@ -53,7 +53,7 @@ func (ws *workspace) insertCustomer(c *customer) {
 // ensureTenant finds the customer a tenant token names by its internal id, creating it on first
 // use with the token's name and fields. A tenant that was archived may not sign in.
 func (in *instance) ensureTenant(ws *workspace, tok *tokenInfo) *apiError {
-	now := formatTime(in.s.now())
+	now := formatTime(in.env.now())
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	if e := ws.byInternal[tok.tenantKey]; e != nil {
@@ -72,14 +72,14 @@ func (in *instance) ensureTenant(ws *workspace, tok *tokenInfo) *apiError {
 		name = tok.tenantKey
 	}
 	ws.insertCustomer((&customer{
-		ID: in.s.ids.objectID(), Name: name, InternalID: tok.tenantKey, Fields: tok.fields,
+		ID: in.env.ids.objectID(), Name: name, InternalID: tok.tenantKey, Fields: tok.fields,
 		IsActive: true, IsBillable: true, LastActiveAt: now, CreatedAt: now,
 	}).index())
 	return nil
 }
 
-// self answers GET /self: the customer of a tenant token.
-func (in *instance) self(x *exchange, ws *workspace, tok *tokenInfo) (any, *apiError) {
+// self serves GET /self: the customer of a tenant token.
+func (in *instance) self(x *request, ws *workspace, tok *tokenInfo) (any, *apiError) {
 	if tok.tenantKey == "" {
 		return nil, errAccessDenied("/self needs a tenant token: this token names no tenant")
 	}
@@ -92,8 +92,8 @@ func (in *instance) self(x *exchange, ws *workspace, tok *tokenInfo) (any, *apiE
 	return e.cur, nil
 }
 
-// listCustomers answers GET /customers.
-func (in *instance) listCustomers(x *exchange, ws *workspace, _ *tokenInfo) (any, *apiError) {
+// listCustomers serves GET /customers.
+func (in *instance) listCustomers(x *request, ws *workspace, _ *tokenInfo) (any, *apiError) {
 	q := x.r.URL.Query()
 	f := &form{}
 	pq := readPage(f, q.Get("limit"), q.Get("cursor"))
@@ -122,14 +122,14 @@ func (in *instance) listCustomers(x *exchange, ws *workspace, _ *tokenInfo) (any
 	return out, nil
 }
 
-// createCustomer answers POST /customers.
-func (in *instance) createCustomer(x *exchange, ws *workspace, _ *tokenInfo) (any, *apiError) {
+// createCustomer serves POST /customers.
+func (in *instance) createCustomer(x *request, ws *workspace, _ *tokenInfo) (any, *apiError) {
 	f, err := parseForm(x.body)
 	if err != nil {
 		return nil, err
 	}
-	now := formatTime(in.s.now())
-	c := &customer{ID: in.s.ids.objectID(), IsActive: true, IsBillable: true, CreatedAt: now}
+	now := formatTime(in.env.now())
+	c := &customer{ID: in.env.ids.objectID(), IsActive: true, IsBillable: true, CreatedAt: now}
 	if !f.has("name") {
 		f.fail("name", "is required")
 	}
@@ -187,11 +187,11 @@ func readCustomer(f *form, c *customer) {
 	}
 }
 
-// customerHandler answers a request about one customer.
-type customerHandler func(x *exchange, ws *workspace, e *custEntry) (any, *apiError)
+// customerHandler serves a request about one customer.
+type customerHandler func(x *request, ws *workspace, e *custEntry) (any, *apiError)
 
 func customerAction(id string, fn customerHandler) tenantHandler {
-	return func(x *exchange, ws *workspace, _ *tokenInfo) (any, *apiError) {
+	return func(x *request, ws *workspace, _ *tokenInfo) (any, *apiError) {
 		ws.mu.RLock()
 		e := ws.customers[id]
 		ws.mu.RUnlock()
@@ -202,24 +202,24 @@ func customerAction(id string, fn customerHandler) tenantHandler {
 	}
 }
 
-// getCustomer answers GET /customers/{id}.
-func (in *instance) getCustomer(_ *exchange, ws *workspace, e *custEntry) (any, *apiError) {
+// getCustomer serves GET /customers/{id}.
+func (in *instance) getCustomer(_ *request, ws *workspace, e *custEntry) (any, *apiError) {
 	ws.mu.RLock()
 	defer ws.mu.RUnlock()
 	return e.cur, nil
 }
 
-// patchCustomer answers PATCH /customers/{id}: a merge of the fields sent.
-func (in *instance) patchCustomer(x *exchange, ws *workspace, e *custEntry) (any, *apiError) {
+// patchCustomer serves PATCH /customers/{id}: a merge of the fields sent.
+func (in *instance) patchCustomer(x *request, ws *workspace, e *custEntry) (any, *apiError) {
 	return in.updateCustomer(x, ws, e, false)
 }
 
-// putCustomer answers PUT /customers/{id}: the whole customer, with what is not sent cleared.
-func (in *instance) putCustomer(x *exchange, ws *workspace, e *custEntry) (any, *apiError) {
+// putCustomer serves PUT /customers/{id}: the whole customer, with what is not sent cleared.
+func (in *instance) putCustomer(x *request, ws *workspace, e *custEntry) (any, *apiError) {
 	return in.updateCustomer(x, ws, e, true)
 }
 
-func (in *instance) updateCustomer(x *exchange, ws *workspace, e *custEntry, replace bool) (any, *apiError) {
+func (in *instance) updateCustomer(x *request, ws *workspace, e *custEntry, replace bool) (any, *apiError) {
 	f, err := parseForm(x.body)
 	if err != nil {
 		return nil, err
@@ -253,9 +253,9 @@ func (in *instance) updateCustomer(x *exchange, ws *workspace, e *custEntry, rep
 	return e.cur, nil
 }
 
-// archiveCustomer answers DELETE /customers/{id}; archiving twice changes nothing.
-func (in *instance) archiveCustomer(_ *exchange, ws *workspace, e *custEntry) (any, *apiError) {
-	now := formatTime(in.s.now())
+// archiveCustomer serves DELETE /customers/{id}; archiving twice changes nothing.
+func (in *instance) archiveCustomer(_ *request, ws *workspace, e *custEntry) (any, *apiError) {
+	now := formatTime(in.env.now())
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	if e.cur.ArchivedAt == "" {
@@ -266,9 +266,9 @@ func (in *instance) archiveCustomer(_ *exchange, ws *workspace, e *custEntry) (a
 	return e.cur, nil
 }
 
-// restoreCustomer answers POST /customers/{id}/restore; restoring an active customer changes
+// restoreCustomer serves POST /customers/{id}/restore; restoring an active customer changes
 // nothing.
-func (in *instance) restoreCustomer(_ *exchange, ws *workspace, e *custEntry) (any, *apiError) {
+func (in *instance) restoreCustomer(_ *request, ws *workspace, e *custEntry) (any, *apiError) {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	if e.cur.ArchivedAt != "" {

@@ -13,7 +13,7 @@ const attemptHeader = "X-Membrane-Attempt"
 
 // serveEdge is what every request to a server of the fake passes through: the faults that
 // match it fire, and the journal records it. server is "hub" or the instance id.
-func (s *Server) serveEdge(w http.ResponseWriter, r *http.Request, server string, org func(*http.Request) string, h http.Handler) {
+func (s *env) serveEdge(w http.ResponseWriter, r *http.Request, server string, org func(*http.Request) string, h http.Handler) {
 	sw := &statusWriter{ResponseWriter: w}
 	var fault *Fault
 	if s.faults != nil {
@@ -41,7 +41,7 @@ func (s *Server) serveEdge(w http.ResponseWriter, r *http.Request, server string
 }
 
 // applyFault makes the fault happen and reports whether the request is still to be served.
-func (s *Server) applyFault(w *statusWriter, r *http.Request, f *Fault, h http.Handler) bool {
+func (s *env) applyFault(w *statusWriter, r *http.Request, f *Fault, h http.Handler) bool {
 	if f.Latency > 0 {
 		if !sleep(r.Context(), f.Latency) {
 			abort(w)
@@ -54,12 +54,12 @@ func (s *Server) applyFault(w *statusWriter, r *http.Request, f *Fault, h http.H
 		return false
 	case f.DropAnswer:
 		rec := &recorder{header: make(http.Header)}
-		h.ServeHTTP(rec, r) // the work is done, the answer lost
+		h.ServeHTTP(rec, r) // the work is done, the response lost
 		w.Header().Set("X-Request-Id", rec.header.Get("X-Request-Id"))
 		abort(w)
 		return false
 	case f.Status != 0:
-		x := s.newExchange(w, r, nil)
+		x := s.newRequest(w, r, nil)
 		x.fail(faultError(f))
 		return false
 	}
@@ -82,12 +82,7 @@ func faultError(f *Fault) *apiError {
 	case f.Status >= 500:
 		e.Type = typeInternal
 	}
-	if f.Status == http.StatusTooManyRequests || f.Status == http.StatusServiceUnavailable {
-		e.retryAfter = f.RetryAfter
-		if e.retryAfter == 0 {
-			e.retryAfter = 1
-		}
-	}
+	e.retryAfter = f.RetryAfter
 	if e.Message == "" {
 		e.Message = "injected fault: " + strconv.Itoa(f.Status) + " " + http.StatusText(f.Status)
 	}
@@ -120,7 +115,7 @@ func callerKind(r *http.Request) string {
 	return "other"
 }
 
-// statusWriter remembers the status a handler answered.
+// statusWriter remembers the status a handler wrote.
 type statusWriter struct {
 	http.ResponseWriter
 	status  int

@@ -14,8 +14,8 @@ import (
 	"time"
 )
 
-// Fault makes matching requests misbehave: answer an error, wait, drop the connection, or do the
-// work and drop the answer. Add one with Faults().Add. Every match field that is set must match.
+// Fault makes matching requests misbehave: respond with an error, wait, drop the connection, or do the
+// work and drop the response. Add one with Faults().Add. Every match field that is set must match.
 type Fault struct {
 	// ID is assigned by Add.
 	ID string `json:"id,omitempty"`
@@ -37,8 +37,9 @@ type Fault struct {
 	// source, so WithSeed makes them repeat.
 	Probability float64 `json:"probability,omitempty"`
 
-	// Status answers this status with an error body instead of serving the request. 429 and 503
-	// carry a Retry-After of RetryAfter seconds (default 1).
+	// Status responds with this status and an error body instead of serving the request.
+	// RetryAfter, when set, adds a Retry-After header of that many seconds; without it the
+	// response has none.
 	Status     int    `json:"status,omitempty"`
 	RetryAfter int    `json:"retryAfter,omitempty"`
 	Message    string `json:"message,omitempty"`
@@ -47,7 +48,7 @@ type Fault struct {
 	// Reset drops the connection before serving the request: nothing happens.
 	Reset bool `json:"reset,omitempty"`
 	// DropAnswer serves the request, so its change is made, then drops the connection instead of
-	// answering: the client cannot tell whether it happened.
+	// responding: the client cannot tell whether it happened.
 	DropAnswer bool `json:"dropAnswer,omitempty"`
 
 	// Fired counts how often the fault fired.
@@ -71,13 +72,15 @@ func (f Fault) MarshalJSON() ([]byte, error) {
 	return json.Marshal(j)
 }
 
-// UnmarshalJSON reads Latency as a duration string ("250ms") or a number of milliseconds.
+// UnmarshalJSON reads Latency as a duration string ("250ms") or a number of milliseconds. A
+// field Fault does not have, or anything after the object, is an error: a misspelt field would
+// otherwise make a fault that matches every request.
 func (f *Fault) UnmarshalJSON(b []byte) error {
 	var j struct {
 		faultFields
 		Latency json.RawMessage `json:"latency,omitempty"`
 	}
-	if err := json.Unmarshal(b, &j); err != nil {
+	if err := decodeStrict(b, &j); err != nil {
 		return err
 	}
 	*f = Fault(j.faultFields)
@@ -134,7 +137,7 @@ func (f *Fault) check() error {
 
 // Faults holds a server's faults. It is safe for concurrent use.
 type Faults struct {
-	s       *Server
+	ids     *idSource    // draws for Probability
 	active  atomic.Int32 // how many faults are held: 0 lets requests skip the lock
 	withOrg atomic.Int32 // how many of them name an org
 
@@ -144,7 +147,7 @@ type Faults struct {
 }
 
 // Faults returns the server's faults, to add, list and remove.
-func (s *Server) Faults() *Faults { return s.faults }
+func (s *Server) Faults() *Faults { return s.env.faults }
 
 // Add adds f and returns its id. A fault that makes no sense is an error, and nothing is added.
 func (fs *Faults) Add(f Fault) (string, error) {
@@ -244,6 +247,6 @@ func (fs *Faults) match(r *http.Request, server string, org func() string) *Faul
 // draw returns a number in [0, 1) from the server's random source.
 func (fs *Faults) draw() float64 {
 	var b [8]byte
-	fs.s.ids.read(b[:])
+	fs.ids.read(b[:])
 	return float64(binary.LittleEndian.Uint64(b[:])>>11) / (1 << 53)
 }

@@ -3,30 +3,30 @@ package fake
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"slices"
+	"strconv"
 	"strings"
 )
 
 // form is a decoded JSON object body, read field by field so that presence, null and type
-// problems are all seen. Problems collect in errs, keyed by field name, and are answered
+// problems are all seen. Problems collect in errs, keyed by field name, and are reported
 // together as one 400.
 type form struct {
 	raw  map[string]json.RawMessage
 	errs map[string]string
 }
 
-// parseForm decodes body as a JSON object. An empty body is an empty object.
+// parseForm decodes body as a JSON object. An empty body (or one of JSON whitespace only) is an
+// empty object. A key sent twice keeps its last value, as encoding/json does.
 func parseForm(body []byte) (*form, *apiError) {
 	f := &form{}
-	if len(bytes.TrimSpace(body)) == 0 {
+	b := trimJSONSpace(body)
+	if len(b) == 0 {
 		return f, nil
 	}
-	if raw, ok := splitObject(body); ok {
-		f.raw = raw
-		return f, nil
-	}
-	if err := json.Unmarshal(body, &f.raw); err != nil {
-		if isJSONType(body, '[', '"', 't', 'f', 'n') || isNumberStart(body) {
+	if err := json.Unmarshal(b, &f.raw); err != nil {
+		if json.Valid(b) {
 			return nil, errBadRequest("request body must be a JSON object")
 		}
 		return nil, errBadRequest("request body is not valid JSON: %s", cleanJSONError(err))
@@ -37,95 +37,33 @@ func parseForm(body []byte) (*form, *apiError) {
 	return f, nil
 }
 
-// splitObject splits a valid JSON object into its members, each value as it was sent, without
-// the decoder: the common case of a body. It leaves anything else (invalid JSON, another type,
-// a key with escapes or non-ASCII bytes) to encoding/json, which reads it the same way or says
-// what is wrong.
-func splitObject(b []byte) (map[string]json.RawMessage, bool) {
-	if !json.Valid(b) {
-		return nil, false
+// decodeStrict decodes body, a JSON object, into v: a field v does not have, or anything after
+// the object, is an error.
+func decodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
 	}
-	i := skipSpace(b, 0)
-	if b[i] != '{' {
-		return nil, false
+	if rest := trimJSONSpace(body[dec.InputOffset():]); len(rest) > 0 {
+		return errors.New("unexpected data after the JSON object")
 	}
-	m := make(map[string]json.RawMessage, 8)
-	if i = skipSpace(b, i+1); b[i] == '}' {
-		return m, true
-	}
-	for {
-		end := i + 1 // b[i] is the key's opening quote
-		for b[end] != '"' {
-			if b[end] == '\\' || b[end] >= 0x80 {
-				return nil, false
-			}
-			end++
-		}
-		key := string(b[i+1 : end])
-		i = skipSpace(b, skipSpace(b, end+1)+1) // past the colon
-		start := i
-		i = skipValue(b, i)
-		m[key] = json.RawMessage(b[start:i])
-		if i = skipSpace(b, i); b[i] == '}' {
-			return m, true
-		}
-		i = skipSpace(b, i+1) // past the comma
-	}
+	return nil
 }
 
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
+// isJSONSpace tells whether c is whitespace in JSON: space, tab, line feed or carriage return,
+// and nothing else.
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// skipValue returns the index just past the valid JSON value that starts at b[i].
-func skipValue(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for {
-			switch b[i] {
-			case '"':
-				i = skipString(b, i)
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
+// trimJSONSpace cuts JSON whitespace from both ends of b.
+func trimJSONSpace(b []byte) []byte {
+	for len(b) > 0 && isJSONSpace(b[0]) {
+		b = b[1:]
 	}
-	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\t' && b[i] != '\n' && b[i] != '\r' {
-		i++
+	for len(b) > 0 && isJSONSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
 	}
-	return i
-}
-
-// skipString returns the index just past the JSON string that starts at b[i].
-func skipString(b []byte, i int) int {
-	for i++; b[i] != '"'; i++ {
-		if b[i] == '\\' {
-			i++
-		}
-	}
-	return i + 1
-}
-
-func isJSONType(body []byte, starts ...byte) bool {
-	b := bytes.TrimSpace(body)
-	return len(b) > 0 && slices.Contains(starts, b[0]) && json.Valid(b)
-}
-
-func isNumberStart(body []byte) bool {
-	b := bytes.TrimSpace(body)
-	return len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')) && json.Valid(b)
+	return b
 }
 
 // cleanJSONError keeps the decoder's message but drops the Go type names it mentions.
@@ -134,7 +72,7 @@ func cleanJSONError(err error) string {
 	if i := strings.Index(msg, " into Go "); i >= 0 {
 		msg = msg[:i]
 	}
-	return msg
+	return strings.TrimPrefix(msg, "json: ")
 }
 
 func (f *form) fail(name, problem string) {
@@ -161,7 +99,7 @@ func (f *form) has(name string) bool {
 
 func (f *form) isNull(name string) bool {
 	v, ok := f.raw[name]
-	return ok && string(bytes.TrimSpace(v)) == "null"
+	return ok && isNullRaw(v)
 }
 
 // string reads a string field. ok is false when the field is absent or wrong (the problem is
@@ -171,29 +109,11 @@ func (f *form) string(name string) (s string, ok bool) {
 	if !present {
 		return "", false
 	}
-	if s, ok := plainString(v); ok {
-		return s, true
-	}
 	if err := json.Unmarshal(v, &s); err != nil || isNullRaw(v) {
 		f.fail(name, "must be a string")
 		return "", false
 	}
 	return s, true
-}
-
-// plainString reads a JSON string of printable ASCII without escapes, the common case, without
-// the decoder; anything else is left to encoding/json.
-func plainString(v json.RawMessage) (string, bool) {
-	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
-		return "", false
-	}
-	inner := v[1 : len(v)-1]
-	for _, c := range inner {
-		if c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
-			return "", false
-		}
-	}
-	return string(inner), true
 }
 
 // nonEmpty reads a string field that, when present, must hold at least one character.
@@ -210,12 +130,6 @@ func (f *form) bool(name string) (b bool, ok bool) {
 	v, present := f.raw[name]
 	if !present {
 		return false, false
-	}
-	switch string(v) {
-	case "true":
-		return true, true
-	case "false":
-		return false, true
 	}
 	if err := json.Unmarshal(v, &b); err != nil || isNullRaw(v) {
 		f.fail(name, "must be a boolean")
@@ -236,22 +150,26 @@ func (f *form) number(name string) (n float64, ok bool) {
 	return n, true
 }
 
+// strings reads a field that must be an array of strings; a null in it is a problem.
 func (f *form) strings(name string) (ss []string, ok bool) {
 	v, present := f.raw[name]
 	if !present {
 		return nil, false
 	}
-	if err := json.Unmarshal(v, &ss); err != nil || isNullRaw(v) {
+	var items []*string
+	if err := json.Unmarshal(v, &items); err != nil || isNullRaw(v) || slices.Contains(items, nil) {
 		f.fail(name, "must be an array of strings")
 		return nil, false
 	}
-	if ss == nil {
-		ss = []string{}
+	ss = make([]string, len(items))
+	for i, s := range items {
+		ss[i] = *s
 	}
 	return ss, true
 }
 
-// object reads a field that must be a JSON object and returns it compacted.
+// object reads a field that must be a JSON object and returns it in its stored form (see
+// storedJSON).
 func (f *form) object(name string) (json.RawMessage, bool) {
 	v, present := f.raw[name]
 	if !present {
@@ -262,7 +180,7 @@ func (f *form) object(name string) (json.RawMessage, bool) {
 		f.fail(name, "must be an object")
 		return nil, false
 	}
-	return compact(v), true
+	return f.stored(name, v)
 }
 
 // subForm reads a field that must be a JSON object, as a form of its own.
@@ -279,24 +197,78 @@ func (f *form) subForm(name string) (*form, bool) {
 	return sub, true
 }
 
-// anyJSON reads a field of any JSON type (null included) and returns it compacted.
+// anyJSON reads a field of any JSON type (null included) and returns it in its stored form.
 func (f *form) anyJSON(name string) (json.RawMessage, bool) {
 	v, present := f.raw[name]
 	if !present {
 		return nil, false
 	}
-	return compact(v), true
+	return f.stored(name, v)
 }
 
-func isNullRaw(v json.RawMessage) bool { return string(bytes.TrimSpace(v)) == "null" }
-
-func compact(v json.RawMessage) json.RawMessage {
-	var b bytes.Buffer
-	if err := json.Compact(&b, v); err != nil {
-		return v
+func (f *form) stored(name string, v json.RawMessage) (json.RawMessage, bool) {
+	out, err := storedJSON(v)
+	if err != nil {
+		f.fail(name, err.Error())
+		return nil, false
 	}
-	return b.Bytes()
+	return out, true
 }
+
+// storedJSON is the form in which a value the fake keeps as raw JSON is stored and sent back:
+// what encoding/json reads from it into an any and writes again, so that it is valid UTF-8
+// (invalid bytes in strings become U+FFFD), holds each key once (the last one sent wins), and
+// holds no number a reader of float64 cannot take (1e400). Numbers keep the digits they were
+// sent with.
+func storedJSON(v json.RawMessage) (json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(v))
+	dec.UseNumber()
+	var x any
+	if err := dec.Decode(&x); err != nil {
+		return nil, errors.New("must be valid JSON")
+	}
+	if err := checkNumbers(x); err != nil {
+		return nil, err
+	}
+	return encodeJSON(x)
+}
+
+// encodeJSON writes v as encoding/json does, without escaping <, > and & (what the fake keeps
+// and passes between hub and instance is JSON, not HTML, and stays as small as its values).
+func encodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// checkNumbers refuses a number that does not fit a float64.
+func checkNumbers(x any) error {
+	switch x := x.(type) {
+	case json.Number:
+		if _, err := strconv.ParseFloat(string(x), 64); err != nil {
+			return errors.New("holds the number " + string(x) + ", which is out of range")
+		}
+	case map[string]any:
+		for _, v := range x {
+			if err := checkNumbers(v); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for _, v := range x {
+			if err := checkNumbers(v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func isNullRaw(v json.RawMessage) bool { return string(trimJSONSpace(v)) == "null" }
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

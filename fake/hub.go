@@ -1,8 +1,12 @@
 package fake
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding/json"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -41,7 +45,8 @@ func (r Role) can(p permission) bool {
 
 // hub serves the Management API: orgs, members, org workspaces and the instance registry.
 type hub struct {
-	s    *Server
+	env  *env
+	own  http.Handler // the instance the hub hosts, which serves the workspace side at its URL
 	idem *idempotency
 
 	mu        sync.RWMutex
@@ -95,26 +100,32 @@ func (e *wsEntry) sequence() uint64 { return e.seq }
 type orgWorkspace struct {
 	id, orgID, name, nameLower, key, secret string
 	instanceID, logoURI                     string
-	createdAt, updatedAt                    time.Time
-	archivedAt                              *time.Time
-	cfg                                     wsConfig
-	version                                 uint64 // the instance's version of the workspace that holds this
+	// prevSecret is the secret before the last rotation, which tokens may still use until
+	// prevUntil (WithSecretGracePeriod); "" when there is none.
+	prevSecret           string
+	prevUntil            time.Time
+	createdAt, updatedAt time.Time
+	archivedAt           *time.Time
+	cfg                  wsConfig
+	version              uint64 // the instance's version of the workspace that holds this
 }
 
-func newHub(s *Server) *hub {
+func newHub(e *env, own http.Handler) *hub {
 	return &hub{
-		s:         s,
-		idem:      newIdempotency(s.cfg.now),
+		env:       e,
+		own:       own,
+		idem:      newIdempotency(e.clock),
 		orgs:      make(map[string]*org),
 		members:   make(map[[32]byte]*member),
 		byWS:      make(map[string]*wsEntry),
 		keyHost:   make(map[string]string),
 		instances: make(map[string]*instanceRef),
+		repairs:   newRepairs(),
 	}
 }
 
 func (h *hub) addOrg(id, name string) *org {
-	now := h.s.now()
+	now := h.env.now()
 	o := &org{id: id, key: strings.ToLower(strings.ReplaceAll(name, " ", "-")), name: name, createdAt: now}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -126,10 +137,24 @@ func (h *hub) addOrg(id, name string) *org {
 }
 
 func (h *hub) addMember(token string, roles map[string]Role, expiresAt time.Time) {
-	m := &member{userID: h.s.ids.objectID(), roles: roles, expiresAt: expiresAt}
+	m := &member{userID: h.env.ids.objectID(), roles: roles, expiresAt: expiresAt}
 	h.mu.Lock()
 	h.members[tokenDigest(token)] = m
 	h.mu.Unlock()
+}
+
+// expireMember makes the platform token of a member expire now, and reports whether there is
+// such a member.
+func (h *hub) expireMember(token string) bool {
+	now := h.env.now()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m := h.members[tokenDigest(token)]
+	if m == nil {
+		return false
+	}
+	m.expiresAt = now
+	return true
 }
 
 // authenticate finds the member of the request's platform token.
@@ -148,14 +173,14 @@ func (h *hub) authenticate(r *http.Request) (*member, *apiError) {
 	switch {
 	case m == nil:
 		return nil, errNotAuthenticated("unknown platform token")
-	case !expiresAt.IsZero() && !h.s.now().Before(expiresAt):
+	case !expiresAt.IsZero() && !h.env.now().Before(expiresAt):
 		return nil, errNotAuthenticated("the platform token has expired")
 	}
 	return m, nil
 }
 
 // orgFor returns the org the member asks for, checking the member belongs to it and has p
-// there. An org the member does not belong to is answered 404, as if it did not exist.
+// there. An org the member does not belong to gets 404, as if it did not exist.
 func (h *hub) orgFor(m *member, orgID string, p permission) (*org, *apiError) {
 	role, ok := m.roles[orgID]
 	if !ok {
@@ -192,6 +217,23 @@ func (h *hub) workspaceFor(m *member, id string, p permission) (*org, *wsEntry, 
 	return o, e, nil
 }
 
+// queryOrg reads the orgId of a list request, recording problems in f: an empty one is refused,
+// and a request that names none is about the member's only org.
+func queryOrg(f *form, q url.Values, m *member) string {
+	switch id := q.Get("orgId"); {
+	case id != "":
+		return id
+	case q.Has("orgId"):
+		f.fail("orgId", "must not be empty")
+	default:
+		if id, ok := defaultOrg(m); ok {
+			return id
+		}
+		f.fail("orgId", "is required: the token belongs to several orgs")
+	}
+	return ""
+}
+
 // defaultOrg is the org of a list request that names none: the member's only org.
 func defaultOrg(m *member) (string, bool) {
 	if len(m.roles) != 1 {
@@ -203,33 +245,33 @@ func defaultOrg(m *member) (string, bool) {
 	return "", false
 }
 
-// ServeHTTP answers the Management API, and passes every other path to the workspace side:
+// ServeHTTP serves the Management API, and passes every other path to the workspace side:
 // the hub's own instance, which the hub hosts as in a single-instance deployment, or the
 // instance that hosts the workspace of a workspace token.
 func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	serveRoutes(h, hubRoutes, w, r, func(err *apiError) { h.s.newExchange(w, r, h.idem).fail(err) },
+	serveRoutes(h, hubRoutes, w, r, func(err *apiError) { h.env.newRequest(w, r, h.idem).fail(err) },
 		func() { h.serveWorkspaceSide(w, r) })
 }
 
-// orgHandler answers a request of an authenticated member.
-type orgHandler func(x *exchange, m *member) (any, *apiError)
+// orgHandler serves a request of an authenticated member.
+type orgHandler func(x *request, m *member) (any, *apiError)
 
-// wsHandler answers a request about one org workspace the member may act on.
-type wsHandler func(x *exchange, o *org, e *wsEntry) (any, *apiError)
+// wsHandler serves a request about one org workspace the member may act on.
+type wsHandler func(x *request, o *org, e *wsEntry) (any, *apiError)
 
 func (h *hub) serve(w http.ResponseWriter, r *http.Request, fn orgHandler) {
-	x := h.s.newExchange(w, r, h.idem)
+	x := h.env.newRequest(w, r, h.idem)
 	m, err := h.authenticate(r)
 	if err != nil {
 		x.fail(err)
 		return
 	}
 	x.caller = m.userID
-	x.run(func(x *exchange) (any, *apiError) { return fn(x, m) })
+	x.run(func(x *request) (any, *apiError) { return fn(x, m) })
 }
 
 func (h *hub) serveWS(w http.ResponseWriter, r *http.Request, id string, p permission, fn wsHandler) {
-	x := h.s.newExchange(w, r, h.idem)
+	x := h.env.newRequest(w, r, h.idem)
 	m, err := h.authenticate(r)
 	if err != nil {
 		x.fail(err)
@@ -241,5 +283,40 @@ func (h *hub) serveWS(w http.ResponseWriter, r *http.Request, id string, p permi
 		return
 	}
 	x.caller = m.userID
-	x.run(func(x *exchange) (any, *apiError) { return fn(x, o, e) })
+	x.run(func(x *request) (any, *apiError) { return fn(x, o, e) })
+}
+
+// orgOf names the org a Management API request is about, for faults that match an org: its
+// orgId, or the org of the workspace in its path.
+func (h *hub) orgOf(r *http.Request) string {
+	if id := r.URL.Query().Get("orgId"); id != "" {
+		return id
+	}
+	segs, _ := pathSegments(r)
+	if len(segs) == 0 || segs[0] != "org-workspaces" {
+		return ""
+	}
+	if len(segs) > 1 {
+		h.mu.RLock()
+		e := h.byWS[segs[1]]
+		h.mu.RUnlock()
+		if e != nil {
+			return e.org.id
+		}
+		return ""
+	}
+	if r.Method != http.MethodPost || r.Body == nil {
+		return ""
+	}
+	// A create names its org in the body: read it, and leave the body for the handler.
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	if err != nil {
+		return ""
+	}
+	var body struct {
+		OrgID string `json:"orgId"`
+	}
+	_ = json.Unmarshal(b, &body)
+	return body.OrgID
 }

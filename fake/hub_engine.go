@@ -9,68 +9,61 @@ import (
 	"strconv"
 )
 
-// hubInstanceID is the id of the instance the hub hosts itself.
-const hubInstanceID = "hub"
-
-// instanceRef is the hub's entry for an instance: where it is and how to call its engine API.
-type instanceRef struct {
-	id, name    string
-	url         func() string
-	engineToken string
-}
-
-// engineReply is an instance's answer to an engine call: its body, and the version of the
+// engineResponse is an instance's response to an engine call: its body, and the version of the
 // workspace it is about (from the versionHeader), when it is about one.
-type engineReply struct {
+type engineResponse struct {
 	body    []byte
 	version uint64
 }
 
-// versionHeader carries the version of a workspace in an engine API answer, so that the hub
+// versionHeader carries the version of a workspace in an engine API response, so that the hub
 // need not decode the body to learn it.
 const versionHeader = "Membrane-Workspace-Version"
 
-// engine calls the engine API of an instance over HTTP and returns its answer. An instance that
+// engine calls the engine API of an instance over HTTP and returns its response. An instance that
 // cannot be reached or that fails is a 502 dependency_error.
-func (h *hub) engine(ctx context.Context, ref *instanceRef, method, path string, body any) (engineReply, *apiError) {
+func (h *hub) engine(ctx context.Context, ref *instanceRef, method, path string, body any) (engineResponse, *apiError) {
 	if ref == nil {
-		return engineReply{}, errDependency("the instance hosting this workspace is not registered")
+		return engineResponse{}, errDependency("the instance hosting this workspace is not registered")
 	}
 	var rd io.Reader = http.NoBody
 	if body != nil {
-		b, err := json.Marshal(body)
+		b, err := encodeJSON(body)
 		if err != nil {
-			return engineReply{}, errInternal("could not encode the call to instance %q", ref.id)
+			return engineResponse{}, errInternal("could not encode the call to instance %q", ref.id)
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, ref.url()+path, rd)
 	if err != nil {
-		return engineReply{}, errInternal("could not build the call to instance %q", ref.id)
+		return engineResponse{}, errInternal("could not build the call to instance %q", ref.id)
 	}
 	req.Header.Set("Authorization", "Bearer "+ref.engineToken)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := h.s.transport.RoundTrip(req)
+	resp, err := h.env.transport.RoundTrip(req)
 	if err != nil {
-		return engineReply{}, errDependency("instance %q cannot be reached", ref.id)
+		return engineResponse{}, errDependency("instance %q cannot be reached", ref.id)
 	}
 	defer resp.Body.Close()
-	b, err := readAtMost(resp.Body, resp.ContentLength, maxBodyBytes)
+	b, err := readAtMost(resp.Body, resp.ContentLength, maxEngineBodyBytes+1)
 	if err != nil {
-		return engineReply{}, errDependency("instance %q broke off its answer", ref.id)
+		return engineResponse{}, errDependency("instance %q broke off its response", ref.id)
+	}
+	if len(b) > maxEngineBodyBytes {
+		return engineResponse{}, errDependency("instance %q sent more than %d bytes", ref.id, maxEngineBodyBytes)
 	}
 	if resp.StatusCode/100 != 2 {
 		e := errDependency("instance %q failed (%d): %s", ref.id, resp.StatusCode, errBody(b))
 		e.upstream = resp.StatusCode
-		return engineReply{}, e
+		return engineResponse{}, e
 	}
 	v, err2 := strconv.ParseUint(resp.Header.Get(versionHeader), 10, 64)
-	if err2 != nil { // a replayed answer, say: the body says it too
+	if err2 != nil { // a replayed response, say: the body says it too
 		var brief struct {
 			Version uint64 `json:"version"`
 		}
 		_ = json.Unmarshal(b, &brief)
 		v = brief.Version
 	}
-	return engineReply{body: b, version: v}, nil
+	return engineResponse{body: b, version: v}, nil
 }

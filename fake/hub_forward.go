@@ -8,21 +8,20 @@ import (
 	"strings"
 )
 
-// register adds an instance to the hub's registry.
-func (h *hub) register(id, name string, url func() string, engineToken string) {
-	h.mu.Lock()
-	h.instances[id] = &instanceRef{id: id, name: name, url: url, engineToken: engineToken}
-	h.instOrder = append(h.instOrder, id)
-	h.mu.Unlock()
-}
-
-// serveWorkspaceSide answers a request that is not for the Management API. Workspace-token
+// serveWorkspaceSide serves a request that is not for the Management API. Workspace-token
 // traffic for a workspace on another instance is forwarded there; everything else (the hub's
 // own workspaces, its engine API, the health check, unknown paths) is the hub's own instance's.
 func (h *hub) serveWorkspaceSide(w http.ResponseWriter, r *http.Request) {
 	if segs, ok := pathSegments(r); ok {
 		if rt, _, _ := routeOf(instanceRoutes, r.Method, segs); rt != nil && rt.api == apiWorkspace {
-			if id := h.hostOf(bearer(r)); id != "" && id != hubInstanceID {
+			key := tokenKey(bearer(r))
+			// An instance that may hold another version of the workspace than the hub is
+			// repaired before it gets the workspace's traffic.
+			if err := h.repairKey(r.Context(), key); err != nil {
+				h.env.newRequest(w, r, h.idem).fail(err)
+				return
+			}
+			if id := h.hostOf(key); id != "" && id != hubInstanceID {
 				if ref := h.instance(id); ref != nil {
 					h.forward(w, r, ref)
 					return
@@ -30,13 +29,12 @@ func (h *hub) serveWorkspaceSide(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	h.s.hubInstance.ServeHTTP(w, r)
+	h.own.ServeHTTP(w, r)
 }
 
-// hostOf returns the id of the instance hosting the workspace a workspace token names, or ""
-// when the token names none the hub knows. The token is only read here, not verified: the
-// instance that gets it verifies it.
-func (h *hub) hostOf(token string) string {
+// tokenKey returns the workspace key a workspace token names, or "". The token is only read
+// here, not verified: the instance that gets it verifies it.
+func tokenKey(token string) string {
 	_, rest, ok := strings.Cut(token, ".")
 	payload, _, ok2 := strings.Cut(rest, ".")
 	if !ok || !ok2 || len(payload) > maxTokenBytes {
@@ -57,6 +55,15 @@ func (h *hub) hostOf(token string) string {
 	if key == "" {
 		key, _ = c.Iss.(string)
 	}
+	return key
+}
+
+// hostOf returns the id of the instance hosting the workspace of key, or "" when the hub knows
+// no such workspace.
+func (h *hub) hostOf(key string) string {
+	if key == "" {
+		return ""
+	}
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	return h.keyHost[key]
@@ -66,12 +73,12 @@ func (h *hub) hostOf(token string) string {
 var hopHeaders = [...]string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization",
 	"Te", "Trailer", "Transfer-Encoding", "Upgrade"}
 
-// forward sends r on to the instance and its answer back, as a reverse proxy does. An instance
+// forward sends r on to the instance and its response back, as a reverse proxy does. An instance
 // that cannot be reached is a 502 dependency_error.
 func (h *hub) forward(w http.ResponseWriter, r *http.Request, ref *instanceRef) {
 	out, err := http.NewRequestWithContext(r.Context(), r.Method, ref.url()+r.URL.RequestURI(), r.Body)
 	if err != nil {
-		h.s.newExchange(w, r, h.idem).fail(errInternal("could not build the request to instance %q", ref.id))
+		h.env.newRequest(w, r, h.idem).fail(errInternal("could not build the request to instance %q", ref.id))
 		return
 	}
 	out.ContentLength = r.ContentLength
@@ -79,9 +86,9 @@ func (h *hub) forward(w http.ResponseWriter, r *http.Request, ref *instanceRef) 
 	for _, k := range hopHeaders {
 		out.Header.Del(k)
 	}
-	resp, err := h.s.transport.RoundTrip(out)
+	resp, err := h.env.transport.RoundTrip(out)
 	if err != nil {
-		h.s.newExchange(w, r, h.idem).fail(errDependency("instance %q cannot be reached", ref.id))
+		h.env.newRequest(w, r, h.idem).fail(errDependency("instance %q cannot be reached", ref.id))
 		return
 	}
 	defer resp.Body.Close()

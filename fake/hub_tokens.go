@@ -8,9 +8,9 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// accessToken answers POST /org-workspaces/{id}/access-token with a workspace token: HS256,
+// accessToken serves POST /org-workspaces/{id}/access-token with a workspace token: HS256,
 // signed with the workspace's current secret.
-func (h *hub) accessToken(x *exchange, o *org, e *wsEntry) (any, *apiError) {
+func (h *hub) accessToken(x *request, o *org, e *wsEntry) (any, *apiError) {
 	f, err := parseForm(x.body)
 	if err != nil {
 		return nil, err
@@ -45,12 +45,12 @@ func (h *hub) accessToken(x *exchange, o *org, e *wsEntry) (any, *apiError) {
 		}
 		tenantKey = key
 	}
-	now := h.s.now()
+	now := h.env.now()
 	claims := jwt.MapClaims{
 		"workspaceKey": ws.key,
 		"iss":          ws.key,
 		"iat":          now.Unix(),
-		"exp":          now.Add(h.s.cfg.tokenTTL).Unix(),
+		"exp":          now.Add(h.env.tokenTTL).Unix(),
 	}
 	if tenantKey != "" {
 		claims["tenantKey"] = tenantKey
@@ -73,7 +73,7 @@ func (h *hub) accessToken(x *exchange, o *org, e *wsEntry) (any, *apiError) {
 
 // tenantKeyOf asks the hosting instance, through its engine API, for the customer tenantID
 // names, and returns that customer's internal id.
-func (h *hub) tenantKeyOf(x *exchange, ws *orgWorkspace, tenantID string) (string, *apiError) {
+func (h *hub) tenantKeyOf(x *request, ws *orgWorkspace, tenantID string) (string, *apiError) {
 	b, err := h.engine(x.r.Context(), h.instance(ws.instanceID), http.MethodGet,
 		"/workspaces/"+url.PathEscape(ws.key)+"/customers/"+url.PathEscape(tenantID), nil)
 	if err != nil {
@@ -86,7 +86,7 @@ func (h *hub) tenantKeyOf(x *exchange, ws *orgWorkspace, tenantID string) (strin
 		InternalID string `json:"internalId"`
 	}
 	if jerr := json.Unmarshal(b.body, &c); jerr != nil || c.InternalID == "" {
-		return "", errDependency("instance answered with a broken customer")
+		return "", errDependency("instance responded with a broken customer")
 	}
 	return c.InternalID, nil
 }

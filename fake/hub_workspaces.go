@@ -9,56 +9,16 @@ import (
 	"time"
 )
 
-type listJSON[T any] struct {
-	Items  []T    `json:"items"`
-	Cursor string `json:"cursor,omitempty"`
+// response is the response about version w.
+func (h *hub) response(w *orgWorkspace) workspaceResponse {
+	return workspaceResponse{w, h.baseURIOf(w)}
 }
 
-// renderLater is an answer that renders an org workspace version when it is encoded: small to
-// keep, as the idempotency record of a create keeps it, and the same bytes every time.
-type renderLater struct {
-	h    *hub
-	ws   *orgWorkspace
-	base string // the apiBaseUri when the answer was made: a replay answers the same
-}
-
-// answer is the answer about version w.
-func (h *hub) answer(w *orgWorkspace) renderLater { return renderLater{h, w, h.baseURIOf(w)} }
-
-// MarshalJSON renders the version.
-func (r renderLater) MarshalJSON() ([]byte, error) { return r.appendJSON(nil) }
-
-// baseURIOf is the apiBaseUri of a workspace: its instance's base URL.
-func (h *hub) baseURIOf(w *orgWorkspace) string {
-	if ref := h.instance(w.instanceID); ref != nil {
-		return ref.url()
-	}
-	return ""
-}
-
-// instance finds a registered instance; "" is the hub's own.
-func (h *hub) instance(id string) *instanceRef {
-	if id == "" {
-		id = hubInstanceID
-	}
-	h.mu.RLock()
-	ref := h.instances[id]
-	h.mu.RUnlock()
-	return ref
-}
-
-// listWorkspaces answers GET /org-workspaces.
-func (h *hub) listWorkspaces(x *exchange, m *member) (any, *apiError) {
+// listWorkspaces serves GET /org-workspaces.
+func (h *hub) listWorkspaces(x *request, m *member) (any, *apiError) {
 	q := x.r.URL.Query()
 	f := &form{}
-	orgID := q.Get("orgId")
-	if orgID == "" {
-		id, ok := defaultOrg(m)
-		if !ok {
-			f.fail("orgId", "is required: the token belongs to several orgs")
-		}
-		orgID = id
-	}
+	orgID := queryOrg(f, q, m)
 	pq := readPage(f, q.Get("limit"), q.Get("cursor"))
 	includeArchived := readBoolQuery(f, q.Get("includeArchived"), "includeArchived")
 	if err := f.err(); err != nil {
@@ -78,29 +38,21 @@ func (h *hub) listWorkspaces(x *exchange, m *member) (any, *apiError) {
 		versions[i] = e.cur
 	}
 	o.mu.RUnlock()
-	out := &workspacePage{h: h, items: versions, cursor: cursor}
+	out := listJSON[orgWorkspaceJSON]{Items: make([]orgWorkspaceJSON, len(versions)), Cursor: cursor}
+	for i, w := range versions {
+		out.Items[i] = workspaceJSON(w, h.baseURIOf(w))
+	}
 	return out, nil
 }
 
-func readBoolQuery(f *form, v, name string) bool {
-	switch v {
-	case "", "false", "0":
-		return false
-	case "true", "1":
-		return true
-	}
-	f.fail(name, "must be true or false")
-	return false
-}
-
-// createWorkspace answers POST /org-workspaces: the instance creates the workspace first, and the
+// createWorkspace serves POST /org-workspaces: the instance creates the workspace first, and the
 // hub records it only once the instance accepted it.
-func (h *hub) createWorkspace(x *exchange, m *member) (any, *apiError) {
+func (h *hub) createWorkspace(x *request, m *member) (any, *apiError) {
 	f, err := parseForm(x.body)
 	if err != nil {
 		return nil, err
 	}
-	orgID, ok := f.string("orgId")
+	orgID, ok := f.nonEmpty("orgId")
 	if !ok && !f.has("orgId") {
 		f.fail("orgId", "is required")
 	}
@@ -124,16 +76,16 @@ func (h *hub) createWorkspace(x *exchange, m *member) (any, *apiError) {
 	if ref == nil {
 		return nil, errNotFound("membrane instance %q not found", instanceID)
 	}
-	now := h.s.now()
+	now := h.env.now()
 	ws := &orgWorkspace{
-		id: h.s.ids.objectID(), orgID: o.id, name: name, nameLower: strings.ToLower(name),
-		key: h.s.ids.uuid(), secret: h.s.ids.secret(), instanceID: instanceID, logoURI: logo,
+		id: h.env.ids.objectID(), orgID: o.id, name: name, nameLower: strings.ToLower(name),
+		key: h.env.ids.uuid(), secret: h.env.ids.secret(), instanceID: instanceID, logoURI: logo,
 		createdAt: now, updatedAt: now, cfg: newConfig(),
 	}
 	if err := h.place(x.r.Context(), o, ws, ref, nil); err != nil {
 		return nil, err
 	}
-	return h.answer(ws), nil
+	return h.response(ws), nil
 }
 
 // engineCreate is the body of an engine create with no configuration.
@@ -191,9 +143,9 @@ func readLogo(f *form, old string) string {
 	return s
 }
 
-// getWorkspace answers GET /org-workspaces/{id}.
-func (h *hub) getWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError) {
-	return h.answer(current(o, e)), nil
+// getWorkspace serves GET /org-workspaces/{id}.
+func (h *hub) getWorkspace(x *request, o *org, e *wsEntry) (any, *apiError) {
+	return h.response(current(o, e)), nil
 }
 
 // enter takes the workspace's gate, which lets one change at a time reach its instance, or
@@ -264,8 +216,8 @@ func (h *hub) change(ctx context.Context, o *org, e *wsEntry,
 	return next, nil
 }
 
-// patchWorkspace answers PATCH /org-workspaces/{id}.
-func (h *hub) patchWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError) {
+// patchWorkspace serves PATCH /org-workspaces/{id}.
+func (h *hub) patchWorkspace(x *request, o *org, e *wsEntry) (any, *apiError) {
 	f, err := parseForm(x.body)
 	if err != nil {
 		return nil, err
@@ -287,7 +239,7 @@ func (h *hub) patchWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError) {
 		if len(p) == 0 && !f.has("name") && !f.has("logoUri") {
 			return cur, nil, nil // nothing the API knows was sent
 		}
-		next.updatedAt = h.s.now()
+		next.updatedAt = h.env.now()
 		// The instance gets the resulting values of the fields sent, not the merge to make.
 		all := next.cfg.engineFields()
 		update := make(map[string]any, len(p))
@@ -299,17 +251,17 @@ func (h *hub) patchWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	return h.answer(next), nil
+	return h.response(next), nil
 }
 
-// archiveWorkspace answers DELETE /org-workspaces/{id}; archiving an archived workspace changes
+// archiveWorkspace serves DELETE /org-workspaces/{id}; archiving an archived workspace changes
 // nothing.
-func (h *hub) archiveWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError) {
+func (h *hub) archiveWorkspace(x *request, o *org, e *wsEntry) (any, *apiError) {
 	next, err := h.change(x.r.Context(), o, e, func(cur *orgWorkspace) (*orgWorkspace, map[string]any, *apiError) {
 		if cur.archivedAt != nil {
 			return cur, nil, nil
 		}
-		now := h.s.now()
+		now := h.env.now()
 		next := *cur
 		next.archivedAt, next.updatedAt = &now, now
 		return &next, map[string]any{"archivedAt": formatTime(now)}, nil
@@ -317,33 +269,38 @@ func (h *hub) archiveWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError)
 	if err != nil {
 		return nil, err
 	}
-	return h.answer(next), nil
+	return h.response(next), nil
 }
 
-// restoreWorkspace answers POST /org-workspaces/{id}/restore; restoring a workspace that is not
+// restoreWorkspace serves POST /org-workspaces/{id}/restore; restoring a workspace that is not
 // archived changes nothing.
-func (h *hub) restoreWorkspace(x *exchange, o *org, e *wsEntry) (any, *apiError) {
+func (h *hub) restoreWorkspace(x *request, o *org, e *wsEntry) (any, *apiError) {
 	next, err := h.change(x.r.Context(), o, e, func(cur *orgWorkspace) (*orgWorkspace, map[string]any, *apiError) {
 		if cur.archivedAt == nil {
 			return cur, nil, nil
 		}
 		next := *cur
-		next.archivedAt, next.updatedAt = nil, h.s.now()
+		next.archivedAt, next.updatedAt = nil, h.env.now()
 		return &next, map[string]any{"archivedAt": nil}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return h.answer(next), nil
+	return h.response(next), nil
 }
 
-// rotateSecret answers POST /org-workspaces/{id}/rotate-secret: tokens signed with the old secret
+// rotateSecret serves POST /org-workspaces/{id}/rotate-secret: tokens signed with the old secret
 // stop working at once.
-func (h *hub) rotateSecret(x *exchange, o *org, e *wsEntry) (any, *apiError) {
+func (h *hub) rotateSecret(x *request, o *org, e *wsEntry) (any, *apiError) {
 	next, err := h.change(x.r.Context(), o, e, func(cur *orgWorkspace) (*orgWorkspace, map[string]any, *apiError) {
+		now := h.env.now()
 		next := *cur
-		next.secret, next.updatedAt = h.s.ids.secret(), h.s.now()
-		return &next, map[string]any{"secret": next.secret, "secretGrace": true}, nil
+		next.secret, next.updatedAt = h.env.ids.secret(), now
+		next.prevSecret, next.prevUntil = "", time.Time{}
+		if grace := h.env.secretGrace; grace > 0 {
+			next.prevSecret, next.prevUntil = cur.secret, now.Add(grace)
+		}
+		return &next, next.secretFields(), nil
 	})
 	if err != nil {
 		return nil, err
@@ -351,43 +308,12 @@ func (h *hub) rotateSecret(x *exchange, o *org, e *wsEntry) (any, *apiError) {
 	return map[string]string{"secret": next.secret}, nil
 }
 
-// listInstances answers GET /membrane-instances.
-func (h *hub) listInstances(x *exchange, m *member) (any, *apiError) {
-	orgID := x.r.URL.Query().Get("orgId")
-	if orgID == "" {
-		id, ok := defaultOrg(m)
-		if !ok {
-			return nil, errFields(map[string]string{"orgId": "is required: the token belongs to several orgs"})
-		}
-		orgID = id
+// secretFields are the engine fields that set the secret of w on its instance, with the grace of
+// the secret before it: the instance accepts the previous secret until the time the hub set.
+func (w *orgWorkspace) secretFields() map[string]any {
+	m := map[string]any{"secret": w.secret, "previousSecret": nil, "previousSecretUntil": nil}
+	if w.prevSecret != "" {
+		m["previousSecret"], m["previousSecretUntil"] = w.prevSecret, formatTime(w.prevUntil)
 	}
-	if _, err := h.orgFor(m, orgID, permRead); err != nil {
-		return nil, err
-	}
-	h.mu.RLock()
-	refs := make([]*instanceRef, 0, len(h.instances))
-	for _, id := range h.instOrder {
-		refs = append(refs, h.instances[id])
-	}
-	h.mu.RUnlock()
-	type instanceJSON struct {
-		ID         string `json:"id"`
-		Name       string `json:"name"`
-		APIBaseURI string `json:"apiBaseUri"`
-	}
-	out := listJSON[instanceJSON]{Items: make([]instanceJSON, len(refs))}
-	for i, ref := range refs {
-		out.Items[i] = instanceJSON{ID: ref.id, Name: ref.name, APIBaseURI: ref.url()}
-	}
-	return out, nil
-}
-
-// timeLayout is RFC 3339 in UTC with milliseconds, as the API writes times.
-const timeLayout = "2006-01-02T15:04:05.000Z07:00"
-
-// formatTime writes t in timeLayout.
-func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
-
-func errUnavailable(msg string) *apiError {
-	return &apiError{status: http.StatusServiceUnavailable, Type: typeInternal, Message: msg}
+	return m
 }

@@ -12,7 +12,7 @@ import (
 // instance runs workspaces: their runtime configuration and their customers. It serves the
 // workspace API (workspace tokens) and the engine API (the hub, with the engine token).
 type instance struct {
-	s           *Server
+	env         *env
 	id, name    string
 	engineToken string
 	idem        *idempotency
@@ -20,6 +20,10 @@ type instance struct {
 
 	mu         sync.RWMutex
 	workspaces map[string]*workspace // by key
+	// removed holds the keys the engine API removed (or was asked to remove before they were
+	// created): a key, like a workspace, only moves forward, so a create of one of them, which
+	// expects a key never used, is refused.
+	removed map[string]bool
 }
 
 // workspace is a workspace as its instance holds it. Its fields are guarded by mu.
@@ -41,17 +45,18 @@ type workspace struct {
 	seq        uint64
 }
 
-func newInstance(s *Server, id, name string) *instance {
-	engineToken := s.cfg.engineToken
+// newInstance makes an instance; an empty engineToken is drawn at random.
+func newInstance(e *env, id, name, engineToken string) *instance {
 	if engineToken == "" {
-		engineToken = "eng-" + s.ids.secret()
+		engineToken = "eng-" + e.ids.secret()
 	}
 	return &instance{
-		s: s, id: id, name: name,
+		env: e, id: id, name: name,
 		engineToken: engineToken,
-		idem:        newIdempotency(s.cfg.now),
-		parser:      newTokenParser(s.cfg.now),
+		idem:        newIdempotency(e.clock),
+		parser:      newTokenParser(e.clock),
 		workspaces:  make(map[string]*workspace),
+		removed:     make(map[string]bool),
 	}
 }
 
@@ -62,37 +67,37 @@ func (in *instance) workspace(key string) *workspace {
 	return ws
 }
 
-// ServeHTTP answers the workspace API, the engine API and the health check.
+// ServeHTTP serves the workspace API, the engine API and the health check.
 func (in *instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	fail := func(err *apiError) { in.s.newExchange(w, r, in.idem).fail(err) }
+	fail := func(err *apiError) { in.env.newRequest(w, r, in.idem).fail(err) }
 	serveRoutes(in, instanceRoutes, w, r, fail, func() {
 		fail(errNotFound("no route for %s %s", r.Method, r.URL.Path))
 	})
 }
 
-// serveHealth answers GET / as the real API does: 200.
+// serveHealth serves GET / as the real API does: 200.
 func (in *instance) serveHealth(w http.ResponseWriter, r *http.Request, _ params) {
-	in.s.newExchange(w, r, in.idem).ok(map[string]string{"status": "ok", "instance": in.id})
+	in.env.newRequest(w, r, in.idem).ok(map[string]string{"status": "ok", "instance": in.id})
 }
 
-// tenantHandler answers a workspace API request made with a verified workspace token.
-type tenantHandler func(x *exchange, ws *workspace, tok *tokenInfo) (any, *apiError)
+// tenantHandler serves a workspace API request made with a verified workspace token.
+type tenantHandler func(x *request, ws *workspace, tok *tokenInfo) (any, *apiError)
 
-// serveTenant verifies the workspace token of r and answers with fn.
+// serveTenant verifies the workspace token of r and serves it with fn.
 func (in *instance) serveTenant(w http.ResponseWriter, r *http.Request, fn tenantHandler) {
-	x := in.s.newExchange(w, r, in.idem)
+	x := in.env.newRequest(w, r, in.idem)
 	ws, tok, err := in.authenticate(r)
 	if err != nil {
 		x.fail(err)
 		return
 	}
 	x.caller = "ws:" + ws.key + "/" + tok.tenantKey
-	x.run(func(x *exchange) (any, *apiError) { return fn(x, ws, tok) })
+	x.run(func(x *request) (any, *apiError) { return fn(x, ws, tok) })
 }
 
 // adminOnly refuses tenant tokens: /customers needs a workspace-level token.
 func adminOnly(fn tenantHandler) tenantHandler {
-	return func(x *exchange, ws *workspace, tok *tokenInfo) (any, *apiError) {
+	return func(x *request, ws *workspace, tok *tokenInfo) (any, *apiError) {
 		if tok.tenantKey != "" && !tok.isAdmin {
 			return nil, errAccessDenied("a tenant token may only use /self; /customers needs a workspace-level token")
 		}

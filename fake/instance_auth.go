@@ -62,7 +62,7 @@ func (in *instance) authenticate(r *http.Request) (*workspace, *tokenInfo, *apiE
 		secret, archived, keys := ws.secret, ws.archivedAt != nil, ws.keys
 		noSecret := ws.cfg.Settings["disableSecretKeyAuth"]
 		var prev []byte
-		if ws.prevSecret != nil && in.s.now().Before(ws.prevUntil) {
+		if ws.prevSecret != nil && in.env.now().Before(ws.prevUntil) {
 			prev = ws.prevSecret
 		}
 		ws.mu.RUnlock()

@@ -8,7 +8,7 @@ import (
 // journalSize is how many requests the journal keeps; older ones are dropped.
 const journalSize = 10000
 
-// JournalEntry records one request a server of the fake answered. It holds no token and no
+// JournalEntry records one request a server of the fake served. It holds no token and no
 // secret: the Authorization header and bodies are never recorded.
 type JournalEntry struct {
 	Time time.Time `json:"time"`
@@ -17,7 +17,7 @@ type JournalEntry struct {
 	Method   string `json:"method"`
 	Path     string `json:"path"`
 	Query    string `json:"query,omitempty"`
-	// Status is the answer's status; 0 when the connection was dropped instead.
+	// Status is the response's status; 0 when the connection was dropped instead.
 	Status int `json:"status"`
 	// Caller is the kind of credential sent: "platform", "workspace" (a JWT), "other" (such
 	// as the engine token) or "none".
@@ -64,10 +64,10 @@ func (j *journal) reset() {
 	j.mu.Unlock()
 }
 
-// Journal returns the requests the server and its instances answered, oldest first (at most
+// Journal returns the requests the server and its instances served, oldest first (at most
 // the last 10,000), so that a test can check how its code behaved: how many attempts, which
 // idempotency keys, which statuses.
-func (s *Server) Journal() []JournalEntry { return s.journal.list() }
+func (s *Server) Journal() []JournalEntry { return s.env.journal.list() }
 
 // ResetJournal empties the journal.
-func (s *Server) ResetJournal() { s.journal.reset() }
+func (s *Server) ResetJournal() { s.env.journal.reset() }

@@ -68,9 +68,9 @@ func (l *listener) listening() bool { return l.ln != nil }
 // aborter is a ResponseWriter that can drop its connection itself.
 type aborter interface{ abort() }
 
-// abort ends an exchange without an answer, as a dropped connection does: the in-process
+// abort ends a request without a response, as a dropped connection does: the in-process
 // transport reports a connection error, and a real connection is closed. Where neither is
-// possible, the answer is a 503.
+// possible, the response is a 503.
 func abort(w http.ResponseWriter) {
 	switch rw := w.(type) {
 	case aborter:

@@ -35,6 +35,20 @@ type remoteInstance struct {
 	id, url, engineToken string
 }
 
+// readOptions applies opts to the defaults.
+func readOptions(opts []Option) (config, error) {
+	cfg := defaultConfig()
+	for _, opt := range opts {
+		if opt == nil {
+			return config{}, errors.New("fake: nil option")
+		}
+		if err := opt(&cfg); err != nil {
+			return config{}, err
+		}
+	}
+	return cfg, nil
+}
+
 func defaultConfig() config {
 	return config{
 		now:          time.Now,
@@ -60,7 +74,7 @@ func WithClock(now func() time.Time) Option {
 
 // WithRandom makes the server draw every id, key, secret and token from r instead of
 // crypto/rand. With a deterministic reader and WithClock, two runs that send the same requests
-// get byte-identical answers.
+// get byte-identical responses.
 func WithRandom(r io.Reader) Option {
 	return func(c *config) error {
 		if r == nil {
@@ -96,7 +110,7 @@ func WithTokenTTL(d time.Duration) Option {
 	}
 }
 
-// WithLogger makes the server log each request it answers at debug level (default: no logs).
+// WithLogger makes the server log each request it serves at debug level (default: no logs).
 // Tokens and secrets are never logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {

@@ -58,3 +58,14 @@ func page[T seqItem](list []T, q pageQuery, match func(T) bool) (items []T, curs
 	}
 	return items, ""
 }
+
+func readBoolQuery(f *form, v, name string) bool {
+	switch v {
+	case "", "false", "0":
+		return false
+	case "true", "1":
+		return true
+	}
+	f.fail(name, "must be true or false")
+	return false
+}

@@ -99,48 +99,51 @@ var (
 			in.serveTenant(w, r, adminOnly(customerAction(p[0], in.restoreCustomer)))
 		}),
 		newRoute(apiEngine, "GET", "/workspaces", func(in *instance, w http.ResponseWriter, r *http.Request, _ params) {
-			in.serveEngine(w, r, func(*exchange) (any, *apiError) { return in.engineList(), nil })
+			in.serveEngine(w, r, func(*request) (any, *apiError) { return in.engineList(), nil })
 		}),
 		newRoute(apiEngine, "POST", "/workspaces", func(in *instance, w http.ResponseWriter, r *http.Request, _ params) {
 			in.serveEngine(w, r, in.engineCreate)
 		}),
 		newRoute(apiEngine, "GET", "/workspaces/{key}", func(in *instance, w http.ResponseWriter, r *http.Request, p params) {
-			in.serveEngine(w, r, func(x *exchange) (any, *apiError) { return in.engineGet(x, p[0]) })
+			in.serveEngine(w, r, func(x *request) (any, *apiError) { return in.engineGet(x, p[0]) })
 		}),
 		newRoute(apiEngine, "PATCH", "/workspaces/{key}", func(in *instance, w http.ResponseWriter, r *http.Request, p params) {
-			in.serveEngine(w, r, func(x *exchange) (any, *apiError) { return in.enginePatch(x, p[0]) })
+			in.serveEngine(w, r, func(x *request) (any, *apiError) { return in.enginePatch(x, p[0]) })
 		}),
 		newRoute(apiEngine, "DELETE", "/workspaces/{key}", func(in *instance, w http.ResponseWriter, r *http.Request, p params) {
-			in.serveEngine(w, r, func(*exchange) (any, *apiError) { return in.engineDelete(p[0]) })
+			in.serveEngine(w, r, func(*request) (any, *apiError) { return in.engineDelete(p[0]) })
 		}),
 		newRoute(apiEngine, "GET", "/workspaces/{key}/customers/{id}", func(in *instance, w http.ResponseWriter, r *http.Request, p params) {
-			in.serveEngine(w, r, func(*exchange) (any, *apiError) { return in.engineCustomer(p[0], p[1]) })
+			in.serveEngine(w, r, func(*request) (any, *apiError) { return in.engineCustomer(p[0], p[1]) })
 		}),
 	}
 
 	adminRoutes = []route[*Server]{
 		newRoute(apiAdmin, "GET", "/_fake/faults", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
-			s.serveAdmin(w, r, func(*exchange) (any, *apiError) { return listJSON[Fault]{Items: s.faults.List()}, nil })
+			s.serveAdmin(w, r, func(*request) (any, *apiError) { return listJSON[Fault]{Items: s.env.faults.List()}, nil })
 		}),
 		newRoute(apiAdmin, "POST", "/_fake/faults", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
 			s.serveAdmin(w, r, s.addFault)
 		}),
 		newRoute(apiAdmin, "DELETE", "/_fake/faults", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
-			s.serveAdmin(w, r, func(*exchange) (any, *apiError) { s.faults.Clear(); return map[string]any{}, nil })
+			s.serveAdmin(w, r, func(*request) (any, *apiError) { s.env.faults.Clear(); return map[string]any{}, nil })
 		}),
 		newRoute(apiAdmin, "DELETE", "/_fake/faults/{id}", func(s *Server, w http.ResponseWriter, r *http.Request, p params) {
-			s.serveAdmin(w, r, func(*exchange) (any, *apiError) {
-				if !s.faults.Remove(p[0]) {
+			s.serveAdmin(w, r, func(*request) (any, *apiError) {
+				if !s.env.faults.Remove(p[0]) {
 					return nil, errNotFound("fault %q not found", p[0])
 				}
 				return map[string]any{}, nil
 			})
 		}),
+		newRoute(apiAdmin, "POST", "/_fake/settle", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
+			s.serveAdmin(w, r, s.settle)
+		}),
 		newRoute(apiAdmin, "GET", "/_fake/journal", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
-			s.serveAdmin(w, r, func(*exchange) (any, *apiError) { return listJSON[JournalEntry]{Items: s.Journal()}, nil })
+			s.serveAdmin(w, r, func(*request) (any, *apiError) { return listJSON[JournalEntry]{Items: s.Journal()}, nil })
 		}),
 		newRoute(apiAdmin, "DELETE", "/_fake/journal", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
-			s.serveAdmin(w, r, func(*exchange) (any, *apiError) { s.ResetJournal(); return map[string]any{}, nil })
+			s.serveAdmin(w, r, func(*request) (any, *apiError) { s.ResetJournal(); return map[string]any{}, nil })
 		}),
 	}
 )
@@ -214,7 +217,7 @@ func (rt *route[T]) matchPath(segs []string) (params, bool) {
 	return p, true
 }
 
-// serveRoutes answers r with the route of routes it takes, 405 when the path is known but not
+// serveRoutes serves r with the route of routes it takes, 405 when the path is known but not
 // the method, and otherwise hands it to miss.
 func serveRoutes[T any](t T, routes []route[T], w http.ResponseWriter, r *http.Request, fail func(*apiError), miss func()) {
 	segs, ok := pathSegments(r)

@@ -144,12 +144,12 @@ func (s *Server) checkSeed(seed Seed) ([]seedPlan, error) {
 		return false
 	}
 
-	now := s.now()
+	now := s.env.now()
 	plans := make([]seedPlan, 0, len(seed.Orgs))
 	for i, org := range seed.Orgs {
 		where := fmt.Sprintf("orgs[%d]", i)
 		if org.ID == "" {
-			org.ID = s.ids.objectID()
+			org.ID = s.env.ids.objectID()
 		} else if !seedIDPattern.MatchString(org.ID) {
 			fail("%s.id %q: use 1 to 64 letters, digits, '-' and '_'", where, org.ID)
 		}
@@ -176,7 +176,7 @@ func (s *Server) checkSeed(seed Seed) ([]seedPlan, error) {
 			ws := &orgWorkspace{id: w.ID, orgID: org.ID, name: w.Name, key: w.Key, secret: w.Secret,
 				instanceID: w.MembraneInstanceID, createdAt: now, updatedAt: now}
 			if ws.id == "" {
-				ws.id = s.ids.objectID()
+				ws.id = s.env.ids.objectID()
 			} else if !seedIDPattern.MatchString(ws.id) {
 				fail("%s.id %q: use 1 to 64 letters, digits, '-' and '_'", ww, ws.id)
 			}
@@ -184,12 +184,12 @@ func (s *Server) checkSeed(seed Seed) ([]seedPlan, error) {
 				fail("%s.id %q is used twice", ww, ws.id)
 			}
 			if ws.key == "" {
-				ws.key = s.ids.uuid()
+				ws.key = s.env.ids.uuid()
 			} else if taken("key", ws.key) || exists("key", ws.key) {
 				fail("%s.key %q is used twice", ww, ws.key)
 			}
 			if ws.secret == "" {
-				ws.secret = s.ids.secret()
+				ws.secret = s.env.ids.secret()
 			} else if len(ws.secret) < 16 {
 				fail("%s.secret must have at least 16 characters", ww)
 			}

@@ -3,7 +3,7 @@
 //
 // A Server holds a hub (orgs, members, org workspaces) that hosts its own instance, "hub", as in
 // a single-instance deployment: workspace tokens work at the hub's URL. State, validation, auth
-// and error answers follow the API contract.
+// and error responses follow the API contract.
 //
 // In a test, NewServer starts one on loopback and closes it when the test ends:
 //
@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,21 +31,13 @@ const inProcessHubHost = "hub.membrane.invalid"
 // Server is a fake Membrane API: a hub, the instance it hosts ("hub"), and the instances added
 // with WithInstances or WithRemoteInstance. It is safe for concurrent use.
 type Server struct {
-	cfg       config
-	ids       *idSource
-	hub       *hub
-	transport *transport
-	client    *http.Client
-
-	faults  *Faults
-	journal *journal
-	bufs    sync.Pool // answer buffers
+	cfg    config
+	env    *env
+	hub    *hub
+	client *http.Client
 
 	hubInstance *Instance            // the instance the hub hosts, "hub"
 	instances   map[string]*Instance // the instances of this process by id, the hub's own included
-
-	reqPrefix string
-	reqSeq    atomic.Uint64
 
 	orgID      string
 	adminToken string
@@ -57,52 +48,30 @@ type Server struct {
 	closed   bool
 }
 
-// newBase builds what every server needs: configuration, id source and in-process transport.
-func newBase(opts []Option) (*Server, error) {
-	cfg := defaultConfig()
-	for _, opt := range opts {
-		if opt == nil {
-			return nil, errors.New("fake: nil option")
-		}
-		if err := opt(&cfg); err != nil {
-			return nil, err
-		}
-	}
-	s := &Server{cfg: cfg, ids: &idSource{r: cfg.random}, transport: newTransport()}
-	// Instances in other processes are reached over real connections, kept open for reuse.
-	s.transport.next = &http.Transport{
-		Proxy:               nil,
-		MaxIdleConnsPerHost: 64,
-		IdleConnTimeout:     90 * time.Second,
-	}
-	s.client = &http.Client{Transport: s.transport}
-	s.faults, s.journal = &Faults{s: s}, &journal{}
-	s.reqPrefix = s.ids.objectID()[:8]
-	s.url.Store("http://" + inProcessHubHost)
-	s.listener.addr = cfg.addr
-	return s, nil
-}
-
 // New builds a server, its instances, a default org and an admin token, with no socket:
 // HTTPClient reaches it in process until Start adds listeners.
 func New(opts ...Option) (*Server, error) {
-	s, err := newBase(opts)
+	cfg, err := readOptions(opts)
 	if err != nil {
 		return nil, err
 	}
-	s.hub = newHub(s)
-	s.hubInstance = newHubInstance(s)
+	s := &Server{cfg: cfg, env: newEnv(cfg)}
+	s.client = &http.Client{Transport: s.env.transport}
+	s.url.Store("http://" + inProcessHubHost)
+	s.listener.addr = cfg.addr
+	s.hubInstance = newHubInstance(s.env, cfg.engineToken, s.URL)
+	s.hub = newHub(s.env, s.hubInstance)
 	s.instances = map[string]*Instance{hubInstanceID: s.hubInstance}
 	s.hub.register(hubInstanceID, "Hub", s.URL, s.hubInstance.EngineToken())
 	for _, id := range s.cfg.instances {
-		inst := newInstanceHandle(s, id, id)
+		inst := newInstanceHandle(s.env, cfg, id)
 		s.instances[id] = inst
 		s.hub.register(id, id, inst.URL, inst.EngineToken())
 	}
 	for _, r := range s.cfg.remotes {
 		s.hub.register(r.id, r.id, func() string { return r.url }, r.engineToken)
 	}
-	s.transport.set(inProcessHubHost, s.Handler())
+	s.env.transport.set(inProcessHubHost, s.Handler())
 	s.orgID = s.AddOrg(s.cfg.orgName)
 	s.adminToken = s.AddMember(s.orgID, RoleAdmin)
 	return s, nil
@@ -136,7 +105,7 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("fake: hub: %w", err)
 	}
-	s.transport.set(s.listener.addr, s.Handler())
+	s.env.transport.set(s.listener.addr, s.Handler())
 	s.url.Store(url)
 	for i, id := range s.cfg.instances {
 		if err := s.instances[id].serveOnListener(); err != nil {
@@ -161,8 +130,11 @@ func (s *Server) Close() {
 		return
 	}
 	s.closed = true
-	s.transport.clear()
-	s.transport.next.(*http.Transport).CloseIdleConnections()
+	if s.hub != nil {
+		s.hub.repairs.stop()
+	}
+	s.env.transport.clear()
+	s.env.transport.next.(*http.Transport).CloseIdleConnections()
 	s.listener.stop()
 	for _, inst := range s.instances {
 		inst.Close()
@@ -205,11 +177,11 @@ type hubHandler struct{ s *Server }
 
 func (h hubHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/_fake/") {
-		fail := func(err *apiError) { h.s.newExchange(w, r, nil).fail(err) }
+		fail := func(err *apiError) { h.s.env.newRequest(w, r, nil).fail(err) }
 		serveRoutes(h.s, adminRoutes, w, r, fail, func() { fail(errNotFound("no route for %s %s", r.Method, r.URL.Path)) })
 		return
 	}
-	h.s.serveEdge(w, r, hubInstanceID, h.s.hub.orgOf, h.s.hub)
+	h.s.env.serveEdge(w, r, hubInstanceID, h.s.hub.orgOf, h.s.hub)
 }
 
 // OrgID is the id of the default org.
@@ -220,7 +192,7 @@ func (s *Server) AdminToken() string { return s.adminToken }
 
 // AddOrg adds an org and returns its id. Nobody is a member yet: see AddMember.
 func (s *Server) AddOrg(name string) string {
-	id := s.ids.objectID()
+	id := s.env.ids.objectID()
 	s.hub.addOrg(id, name)
 	return id
 }
@@ -229,28 +201,21 @@ func (s *Server) AddOrg(name string) string {
 // token. An org id the server does not know is added as an org of that id.
 func (s *Server) AddMember(orgID string, role Role) string {
 	s.hub.addOrg(orgID, orgID)
-	tok := s.ids.platformToken()
+	tok := s.env.ids.platformToken()
 	s.hub.addMember(tok, map[string]Role{orgID: role}, time.Time{})
 	return tok
 }
 
-// ExpireToken makes a platform token expire now: from then on it is answered 401, as an
+// ExpireToken makes a platform token expire now: from then on it gets 401, as an
 // expired token is. It reports whether the server knew the token.
-func (s *Server) ExpireToken(token string) bool {
-	h := s.hub
-	now := s.now()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	m := h.members[tokenDigest(token)]
-	if m == nil {
-		return false
-	}
-	m.expiresAt = now
-	return true
-}
+func (s *Server) ExpireToken(token string) bool { return s.hub.expireMember(token) }
 
-func (s *Server) now() time.Time { return s.cfg.now().UTC().Truncate(time.Millisecond) }
-
-func (s *Server) requestID() string {
-	return "req-" + s.reqPrefix + "-" + strconv.FormatUint(s.reqSeq.Add(1), 10)
+// Settle puts right, now, what failed calls between the hub and its instances may have left
+// behind: a workspace whose update may have reached its instance is set back to the hub's
+// version there, and one whose create may have reached it is removed. The hub does this on its
+// own, in the background, as soon as the instance responds; a test calls Settle to check that
+// hub and instances agree without waiting. It returns an error while an instance is still
+// unreachable.
+func (s *Server) Settle(ctx context.Context) error {
+	return s.hub.settle(ctx)
 }

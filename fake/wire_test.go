@@ -16,7 +16,8 @@ type caller struct {
 	t     testing.TB
 	srv   *fake.Server
 	token string
-	base  string // where requests go; the hub's URL when empty
+	base  string       // where requests go; the hub's URL when empty
+	http  *http.Client // how requests go; the server's in-process client when nil
 }
 
 // reply is a decoded answer.
@@ -32,6 +33,15 @@ func newCaller(t testing.TB, srv *fake.Server, token string) caller {
 }
 
 func (c caller) as(token string) caller { c.token = token; return c }
+
+// overSocket sends the caller's requests over loopback connections (the server must be
+// started) instead of in process.
+func (c caller) overSocket() caller {
+	tr := &http.Transport{}
+	c.t.Cleanup(tr.CloseIdleConnections)
+	c.http = &http.Client{Transport: tr}
+	return c
+}
 
 // at sends the caller's requests to base (an instance's URL) instead of the hub.
 func (c caller) at(base string) caller { c.base = base; return c }
@@ -63,7 +73,11 @@ func (c caller) do(method, path string, body any, headers ...string) reply {
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	resp, err := c.srv.HTTPClient().Do(req)
+	client := c.http
+	if client == nil {
+		client = c.srv.HTTPClient()
+	}
+	resp, err := client.Do(req)
 	require.NoError(c.t, err)
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)

@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/url"
+	"reflect"
 	"strings"
 )
 
@@ -48,10 +49,19 @@ var settingNames = [...]string{
 	"autoGenerateIntegrationsFromExternalApps", "autoGenerateIntegrationsFromWebSearch",
 }
 
-// configFields are the names of the instance-level fields, in the order they are applied.
-var configFields = [...]string{
-	"settings", "publicKeys", "webhookUri", "enabledWebhookEvents", "jwksUri", "type",
-	"isReadOnly", "limits", "userFieldsSchema", "alertDeliverySettings",
+// configFields are the JSON names of the instance-level fields, in wsConfig's order.
+var configFields = jsonNames(reflect.TypeFor[wsConfig]())
+
+// jsonNames returns the JSON names of the fields of struct type t.
+func jsonNames(t reflect.Type) []string {
+	names := make([]string, 0, t.NumField())
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 func newConfig() wsConfig {
@@ -269,22 +279,16 @@ func checkURL(f *form, name, s string) bool {
 // engineFields returns the instance-level fields of c as the engine API takes them, every one
 // present (null where unset), so that an update sets exactly these values.
 func (c wsConfig) engineFields() map[string]any {
-	m := map[string]any{
-		"settings": c.Settings, "publicKeys": c.PublicKeys, "webhookUri": c.WebhookURI,
-		"enabledWebhookEvents": c.EnabledWebhookEvents, "jwksUri": nil, "type": c.Type,
-		"isReadOnly": c.IsReadOnly, "limits": nil, "userFieldsSchema": nil, "alertDeliverySettings": nil,
-	}
-	if c.JWKSURI != nil {
-		m["jwksUri"] = *c.JWKSURI
-	}
-	if c.Limits != nil {
-		m["limits"] = c.Limits
-	}
-	if c.UserFieldsSchema != nil {
-		m["userFieldsSchema"] = c.UserFieldsSchema
-	}
-	if c.AlertDeliverySettings != nil {
-		m["alertDeliverySettings"] = c.AlertDeliverySettings
+	// Encoding cannot fail: the raw values in c were all checked by storedJSON.
+	b, _ := encodeJSON(c)
+	var present map[string]json.RawMessage
+	_ = json.Unmarshal(b, &present)
+	m := make(map[string]any, len(configFields))
+	for _, name := range configFields {
+		m[name] = nil
+		if v, ok := present[name]; ok {
+			m[name] = v
+		}
 	}
 	return m
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 )
@@ -119,6 +120,9 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 		// Read after the flags, not as the flag's default: usage text prints defaults, and the
 		// token is a secret.
 		st.engineToken = getenv("MEMBRANE_FAKE_ENGINE_TOKEN")
+	}
+	if _, port, err := net.SplitHostPort(st.addr); err != nil || port == "" {
+		return st, fmt.Errorf("-addr %q: want host:port, such as 127.0.0.1:0", st.addr)
 	}
 	var err error
 	if st.tokenTTL, err = time.ParseDuration(*ttl); err != nil || st.tokenTTL <= 0 {

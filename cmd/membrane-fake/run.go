@@ -38,6 +38,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "membrane-fake:", err)
+		if errors.As(err, new(*badValue)) {
+			return 2
+		}
 		return 1
 	}
 	<-ctx.Done()
@@ -49,6 +52,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	return 0
 }
+
+// badValue is a flag value (or what a flag names, such as the seed file) that the server
+// refuses: the command exits with 2, as for any bad flag.
+type badValue struct{ err error }
+
+func (e *badValue) Error() string { return e.err.Error() }
+func (e *badValue) Unwrap() error { return e.err }
 
 // ready is the line printed on start.
 type ready struct {
@@ -86,15 +96,15 @@ func startHub(ctx context.Context, st settings, logger *slog.Logger, stdout io.W
 	if st.seed != "" {
 		b, err := os.ReadFile(st.seed)
 		if err != nil {
-			return nil, fmt.Errorf("-seed: %w", err)
+			return nil, &badValue{fmt.Errorf("-seed: %w", err)}
 		}
 		if seed, err = fake.ParseSeed(b); err != nil {
-			return nil, fmt.Errorf("-seed %s: %w", st.seed, err)
+			return nil, &badValue{fmt.Errorf("-seed %s: %w", st.seed, err)}
 		}
 	}
 	srv, err := fake.New(opts...)
 	if err != nil {
-		return nil, err
+		return nil, &badValue{err}
 	}
 	for _, r := range st.remotes {
 		if err := waitReachable(ctx, r, st.wait); err != nil {
@@ -106,7 +116,7 @@ func startHub(ctx context.Context, st settings, logger *slog.Logger, stdout io.W
 	}
 	if err := srv.Load(ctx, seed); err != nil {
 		srv.Close()
-		return nil, fmt.Errorf("-seed %s: %w", st.seed, err)
+		return nil, &badValue{fmt.Errorf("-seed %s: %w", st.seed, err)}
 	}
 	line := ready{HubURL: srv.URL(), OrgID: srv.OrgID(), AdminToken: srv.AdminToken(), Instances: []readyInstance{}}
 	for _, id := range st.instances {
@@ -128,7 +138,7 @@ func startInstance(st settings, logger *slog.Logger, stdout io.Writer) (func(con
 	inst, err := fake.NewInstance(st.id, fake.WithAddr(st.addr), fake.WithEngineToken(st.engineToken),
 		fake.WithTokenTTL(st.tokenTTL), fake.WithLogger(logger), fake.WithSecretGracePeriod(st.grace))
 	if err != nil {
-		return nil, err
+		return nil, &badValue{err}
 	}
 	if err := inst.Start(); err != nil {
 		return nil, err

@@ -79,6 +79,43 @@ func TestBadSettings(t *testing.T) {
 	assert.Contains(t, stderr.String(), "-instances")
 }
 
+// A flag value the server refuses exits with 2, like a flag the command does not know, and
+// announces nothing.
+func TestBadFlagValues(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	badSeed := filepath.Join(dir, "bad.json")
+	require.NoError(t, os.WriteFile(badSeed, []byte(`{"orgs": [{"name": "a", "members": [{"token": "x", "role": "admin"}]}]}`), 0o600))
+	unknownInstance := filepath.Join(dir, "unknown.json")
+	require.NoError(t, os.WriteFile(unknownInstance, []byte(`{"orgs": [{"name": "a", "workspaces": [{"membraneInstanceId": "mars"}]}]}`), 0o600))
+	tests := map[string]struct {
+		args    []string
+		message string
+	}{
+		"instance twice":            {[]string{"--instances", "eu,eu"}, "twice"},
+		"hub as an instance":        {[]string{"--instances", "hub"}, "twice"},
+		"bad instance id":           {[]string{"--instances", "EU!"}, "instance id"},
+		"missing seed":              {[]string{"--seed", filepath.Join(dir, "none.json")}, "no such file"},
+		"bad seed":                  {[]string{"--seed", badSeed}, `must start with "pat-"`},
+		"seed names no instance":    {[]string{"--seed", unknownInstance}, "mars"},
+		"address without port":      {[]string{"--addr", "localhost"}, "-addr"},
+		"remote twice":              {[]string{"hub", "--instance", "eu=http://127.0.0.1:1,eu=http://127.0.0.1:2", "--engine-token", "0123456789abcdef"}, "twice"},
+		"remote with a bad URL":     {[]string{"hub", "--instance", "eu=ftp://x", "--engine-token", "0123456789abcdef"}, "base URL"},
+		"lone instance with bad id": {[]string{"instance", "--id", "EU", "--engine-token", "0123456789abcdef"}, "instance id"},
+		"short engine token":        {[]string{"instance", "--id", "eu", "--engine-token", "short"}, "16"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tt.args, noEnv, &stdout, &stderr)
+			assert.Equal(t, 2, code, "%s", stderr.String())
+			assert.Contains(t, stderr.String(), tt.message)
+			assert.Empty(t, stdout.String(), "nothing is announced")
+		})
+	}
+}
+
 func TestUsageNeverShowsTheEngineToken(t *testing.T) {
 	t.Parallel()
 	const secret = "engine-secret-0123456789"
@@ -102,9 +139,6 @@ func TestStartFailures(t *testing.T) {
 		args    []string
 		message string
 	}{
-		"missing seed":         {[]string{"--seed", filepath.Join(dir, "none.json")}, "no such file"},
-		"bad seed":             {[]string{"--seed", badSeed}, `must start with "pat-"`},
-		"bad instance id":      {[]string{"--instances", "EU!"}, "instance id"},
 		"bad address":          {[]string{"--addr", "256.1.1.1:0"}, "listen"},
 		"unreachable instance": {[]string{"hub", "--instance", "eu=http://127.0.0.1:1", "--engine-token", "0123456789abcdef", "--wait", "300ms"}, "unreachable"},
 	}

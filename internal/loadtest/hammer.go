@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -20,6 +21,7 @@ type scenario struct {
 	server   string // "bare" or "fake"
 	baseline string // the bare scenario its figures are divided by
 	what     string
+	keyed    bool // each request carries an Idempotency-Key of its own, as the SDK sends
 	request  func(t *targets) (method, url string, body []byte, header http.Header)
 }
 
@@ -37,6 +39,12 @@ var scenarios = []scenario{
 			return http.MethodGet, t.fake.HubURL + "/org-workspaces/" + t.fakeWorkspace, nil, jsonHeader(t.fake.AdminToken)
 		}},
 	{name: "fake-create", server: "fake", baseline: "bare-create", what: "POST /org-workspaces, on the hub's instance",
+		request: func(t *targets) (string, string, []byte, http.Header) {
+			return http.MethodPost, t.fake.HubURL + "/org-workspaces",
+				[]byte(`{"orgId":"` + t.fake.OrgID + `","name":"Acme"}`), jsonHeader(t.fake.AdminToken)
+		}},
+	{name: "fake-create-keyed", server: "fake", baseline: "bare-create", keyed: true,
+		what: "POST /org-workspaces with an Idempotency-Key, on the hub's instance",
 		request: func(t *targets) (string, string, []byte, http.Header) {
 			return http.MethodPost, t.fake.HubURL + "/org-workspaces",
 				[]byte(`{"orgId":"` + t.fake.OrgID + `","name":"Acme"}`), jsonHeader(t.fake.AdminToken)
@@ -129,8 +137,14 @@ func call(ctx context.Context, client *http.Client, method, url string, body []b
 func load(ctx context.Context, client *http.Client, t *targets, sc scenario, pid int, st settings) (scenarioResult, error) {
 	method, url, body, header := sc.request(t)
 	res := scenarioResult{Name: sc.name, What: sc.what, Baseline: sc.baseline}
+	keys := func(phase string) string {
+		if !sc.keyed {
+			return ""
+		}
+		return fmt.Sprintf("lt-%d-%s-", time.Now().UnixNano(), phase)
+	}
 	if st.warmup > 0 {
-		if _, err := hammer(ctx, client, method, url, body, header, st.conns, st.warmup); err != nil {
+		if _, err := hammer(ctx, client, method, url, body, header, keys("warmup"), st.conns, st.warmup); err != nil {
 			return res, err
 		}
 	}
@@ -139,7 +153,7 @@ func load(ctx context.Context, client *http.Client, t *targets, sc scenario, pid
 		return res, err
 	}
 	start := time.Now()
-	out, err := hammer(ctx, client, method, url, body, header, st.conns, st.duration)
+	out, err := hammer(ctx, client, method, url, body, header, keys("run"), st.conns, st.duration)
 	if err != nil {
 		return res, err
 	}
@@ -162,13 +176,15 @@ func load(ctx context.Context, client *http.Client, t *targets, sc scenario, pid
 
 type hammerResult struct {
 	ok, errors int64
+	sent       int64 // requests sent, to number the keys
 	firstError string
 	latencies  []time.Duration
 }
 
 // hammer sends the same request from conns workers until d has passed. Requests cut short by
-// the end of d are not counted.
-func hammer(ctx context.Context, client *http.Client, method, url string, body []byte, header http.Header, conns int, d time.Duration) (hammerResult, error) {
+// the end of d are not counted. With a keyPrefix, each request carries an Idempotency-Key of
+// its own that starts with it.
+func hammer(ctx context.Context, client *http.Client, method, url string, body []byte, header http.Header, keyPrefix string, conns int, d time.Duration) (hammerResult, error) {
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
@@ -186,6 +202,10 @@ func hammer(ctx context.Context, client *http.Client, method, url string, body [
 					return
 				}
 				req.Header = header.Clone()
+				if keyPrefix != "" {
+					r.sent++
+					req.Header["Idempotency-Key"] = []string{keyPrefix + strconv.Itoa(w) + "-" + strconv.FormatInt(r.sent, 10)}
+				}
 				t0 := time.Now()
 				resp, err := client.Do(req)
 				if err == nil {

@@ -98,7 +98,6 @@ func (m *machine) Customers(t *rapid.T) {
 		if err == nil && m.customerIsNew(got.ID) {
 			newID = got.ID
 		}
-		m.graceLost(ws, tok, err)
 		want, k := m.w.m.CreateCustomer(tok, at, name, internalID, fields, key, newID)
 		if deniedThenKept(tok, key, k, err) {
 			return
@@ -113,7 +112,6 @@ func (m *machine) Customers(t *rapid.T) {
 		limit := rapid.SampledFrom([]int{0, 1, 2}).Draw(t, "limit")
 		list, err = sdkCustomers(cx, wc, search, archived, limit)
 		done()
-		m.graceLost(ws, tok, err)
 		want, k := m.w.m.ListCustomers(tok, at, search, archived)
 		if m.expect(t, "list customers", k, err) {
 			m.sameCustomers(t, "list customers", want, list)
@@ -122,7 +120,6 @@ func (m *machine) Customers(t *rapid.T) {
 	case "self":
 		got, err = wc.Self(cx)
 		done()
-		m.graceLost(ws, tok, err)
 		want, k := m.w.m.Self(tok, at)
 		if m.expect(t, "self", k, err) {
 			m.sameCustomers(t, "self", []*model.Customer{want}, []*membrane.Customer{got})
@@ -141,12 +138,10 @@ func (m *machine) Customers(t *rapid.T) {
 	case "get":
 		got, err = wc.Customers.Get(cx, id)
 		done()
-		m.graceLost(ws, tok, err)
 		want, k = m.w.m.GetCustomer(tok, at, id)
 	case "rename":
 		got, err = wc.Customers.Update(cx, id, &membrane.UpdateCustomerRequest{Name: membrane.Ptr("Renamed")})
 		done()
-		m.graceLost(ws, tok, err)
 		want, k = m.w.m.RenameCustomer(tok, at, id, "Renamed")
 	case "replace":
 		name := rapid.SampledFrom([]string{"Jane", "Replaced"}).Draw(t, "name")
@@ -156,28 +151,15 @@ func (m *machine) Customers(t *rapid.T) {
 		got, err = wc.Customers.Replace(cx, id, &membrane.ReplaceCustomerRequest{Name: name, InternalID: internalID,
 			Fields: fields, IsTest: isTest})
 		done()
-		m.graceLost(ws, tok, err)
 		want, k = m.w.m.ReplaceCustomer(tok, at, id, name, internalID, fields, isTest)
 	case "archive":
 		got, err = wc.Customers.Archive(cx, id)
 		done()
-		m.graceLost(ws, tok, err)
 		want, k = m.w.m.ArchiveCustomer(tok, at, id)
 	case "restore":
 		got, err = wc.Customers.Restore(cx, id)
 		done()
-		m.graceLost(ws, tok, err)
 		want, k = m.w.m.RestoreCustomer(tok, at, id)
-	}
-}
-
-// graceLost makes the model forget a rotated-out secret that the fake refused within its grace
-// period, when a repair may have ended it: the fake's known disagreement of
-// TestRegressionRepairKeepsGrace. Only then.
-func (m *machine) graceLost(ws *model.Workspace, tok model.Token, err error) {
-	if ws != nil && ws.PrevSecret != "" && tok.Secret == ws.PrevSecret && tok.Secret != ws.Secret &&
-		m.graceUnsure[ws.ID] && kindOf(err) == model.NotAuthenticated {
-		ws.PrevSecret = ""
 	}
 }
 

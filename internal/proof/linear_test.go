@@ -28,10 +28,6 @@ var (
 	// Without it, PATCH and DELETE make one attempt in TestLinearizable: their retries are not
 	// one operation (TestRegressionRetriedPatchAcrossArchive).
 	retryWrites = flag.Bool("proof.retry-writes", false, "TestLinearizable retries PATCH and DELETE too (a known disagreement)")
-	// Without it, the instances lose no answers in TestLinearizable: a change an instance made
-	// whose answer was lost is seen at the instance until the hub repairs it
-	// (TestRegressionLostInstanceAnswerSeenAtInstance).
-	lostAnswers = flag.Bool("proof.lost-instance-answers", false, "TestLinearizable lets instances lose answers too (a known disagreement)")
 	// Without it, the histories read workspaces at the hub only through the answers of changes
 	// and access-token: a GET at the hub during a change answers the state before it, while the
 	// instance already holds the change (TestRegressionHubReadDuringChange).
@@ -115,19 +111,13 @@ func record(t *testing.T, seed uint64) []porcupine.Operation {
 		{Instance: "hub", Status: 500, Probability: 0.04},
 		{Instance: "hub", Status: 429, Probability: 0.03},
 		{Instance: "hub", Reset: true, Probability: 0.03},
-		// Lost answers at the hub's URL, but not of the engine calls to the hub's own instance.
-		{Instance: "hub", Path: "/org-workspaces/*", DropAnswer: true, Probability: 0.05},
-		{Instance: "hub", Path: "/org-workspaces/*/*", DropAnswer: true, Probability: 0.05},
-		{Instance: "hub", Path: "/customers", DropAnswer: true, Probability: 0.05},
+		{Instance: "hub", DropAnswer: true, Probability: 0.05},
 		{Instance: "eu", Status: 502, Probability: 0.05},
+		{Instance: "eu", DropAnswer: true, Probability: 0.05},
 		{Instance: "eu", Reset: true, Probability: 0.03},
 		{Instance: "us", Reset: true, Probability: 0.05},
 		{Instance: "us", Status: 503, Probability: 0.03},
-	}
-	if *lostAnswers {
-		faults = append(faults, fake.Fault{Instance: "eu", DropAnswer: true, Probability: 0.05},
-			fake.Fault{Instance: "us", DropAnswer: true, Probability: 0.05},
-			fake.Fault{Instance: "hub", Path: "/workspaces/*", DropAnswer: true, Probability: 0.05})
+		{Instance: "us", DropAnswer: true, Probability: 0.05},
 	}
 	for _, f := range faults {
 		if _, err := w.srv.Faults().Add(f); err != nil {

@@ -22,11 +22,6 @@ type machine struct {
 	n *counts
 	// minted holds the last token access-token gave for each workspace, and its claims.
 	minted map[string]mintedToken
-	// last is the fault drawn for the current step, if any.
-	last *fault
-	// graceUnsure holds the workspaces whose instance may have been repaired since their last
-	// rotation (TestRegressionRepairKeepsGrace).
-	graceUnsure map[string]bool
 }
 
 type mintedToken struct {
@@ -37,7 +32,7 @@ type mintedToken struct {
 func newMachine(t *rapid.T, loopback bool, n *counts) *machine {
 	w := newWorld(t, loopback, rapid.Uint64().Draw(t, "seed"), grace)
 	n.sequences.Add(1)
-	return &machine{w: w, n: n, minted: map[string]mintedToken{}, graceUnsure: map[string]bool{}}
+	return &machine{w: w, n: n, minted: map[string]mintedToken{}}
 }
 
 // run draws and checks a sequence, then stops the faults and checks that hub and instances
@@ -93,7 +88,6 @@ func (m *machine) workspaceID(t *rapid.T) string {
 // fault draws whether the next call meets a fault, and which, and arms it. The returned
 // function removes what is left of it.
 func (m *machine) fault(t *rapid.T) func() {
-	m.last = nil
 	if rapid.IntRange(0, 3).Draw(t, "faulty") != 0 {
 		return func() {}
 	}
@@ -112,15 +106,7 @@ func (m *machine) fault(t *rapid.T) func() {
 		f.Status = map[string]int{"429": 429, "500": 500, "502": 502, "503": 503}[k]
 	}
 	m.w.arm(t, f)
-	m.last = &f
 	return m.w.srv.Faults().Clear
-}
-
-// mayRepair notes that the step's fault may have made the hub repair workspace id's instance.
-func (m *machine) mayRepair(id string) {
-	if ws := m.w.m.Workspaces[id]; ws != nil && m.last != nil && m.last.At == ws.Host && (m.last.Drop || m.last.Reset) {
-		m.graceUnsure[id] = true
-	}
 }
 
 // Create creates an org workspace, under an idempotency key that may repeat an earlier one.
@@ -195,7 +181,6 @@ func (m *machine) Update(t *rapid.T) {
 	got, err := c.client.OrgWorkspaces.Update(cx, id, updateRequest(p))
 	cancel()
 	done()
-	m.mayRepair(id)
 	want, k := m.w.m.Update(c.model, id, p)
 	if m.expect(t, "update", k, err) {
 		same(t, "update", m.w.wantWorkspace(want), got)
@@ -210,7 +195,6 @@ func (m *machine) Archive(t *rapid.T) {
 	got, err := c.client.OrgWorkspaces.Archive(cx, id)
 	cancel()
 	done()
-	m.mayRepair(id)
 	want, k := m.w.m.Archive(c.model, id)
 	if m.expect(t, "archive", k, err) {
 		same(t, "archive", m.w.wantWorkspace(want), got)
@@ -225,7 +209,6 @@ func (m *machine) Restore(t *rapid.T) {
 	got, err := c.client.OrgWorkspaces.Restore(cx, id)
 	cancel()
 	done()
-	m.mayRepair(id)
 	want, k := m.w.m.Restore(c.model, id)
 	if m.expect(t, "restore", k, err) {
 		same(t, "restore", m.w.wantWorkspace(want), got)
@@ -244,11 +227,8 @@ func (m *machine) Rotate(t *rapid.T) {
 	if err == nil && !secretRe.MatchString(secret) {
 		t.Fatalf("rotate: the new secret is not at least 32 random bytes in URL-safe base64")
 	}
-	m.mayRepair(id)
 	k := m.w.m.RotateSecret(c.model, id, secret)
-	if m.expect(t, "rotate", k, err) {
-		delete(m.graceUnsure, id) // the repairs of this step came before the rotation that made it
-	}
+	m.expect(t, "rotate", k, err)
 }
 
 // AccessToken mints a workspace token at the hub, and checks every claim.

@@ -84,14 +84,11 @@ func TestRegressionRetriedPatchAcrossArchive(t *testing.T) {
 }
 
 // TestRegressionLostInstanceAnswerSeenAtInstance: an archive whose answer from the instance is
-// lost, and whose immediate repair fails too, leaves the instance archived while the hub says
-// the workspace is not: the instance refuses the workspace's tokens, sent to its own URL, until
-// the hub repairs it. The contract promises "never a workspace that the hub calls 'not
-// archived' while its instance refuses its tokens as archived"; the hub can hold back only
-// what passes through it. Found by TestLinearizable with -proof.lost-instance-answers (the
-// same for a rotation, a restore and an update of an instance-level field).
+// lost, and whose first repair fails too, must not leave the instance archived while the hub
+// says the workspace is not (the contract: "never a workspace that the hub calls 'not archived'
+// while its instance refuses its tokens as archived"). Found by TestLinearizable when instances
+// lost answers (the same for a rotation, a restore and an update of an instance-level field).
 func TestRegressionLostInstanceAnswerSeenAtInstance(t *testing.T) {
-	known(t, "a change an instance made whose answer was lost is seen at the instance's URL until the hub repairs it")
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t, false, 1, 0)
 		defer w.close()
@@ -188,7 +185,6 @@ func TestRegressionRetryRefusedAfterLostAnswer(t *testing.T) {
 // must not end the grace period of an earlier rotation (the contract: "a repair carries ... the
 // state of a secret rotation's grace period").
 func TestRegressionRepairKeepsGrace(t *testing.T) {
-	known(t, "a repair sends the secret without its grace period, which ends it")
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t, false, 1, time.Minute)
 		defer w.close()

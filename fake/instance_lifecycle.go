@@ -14,8 +14,10 @@ import (
 // API and the engine API the hub calls. Get one from Server.Instance, or run one alone with
 // NewInstance. It is safe for concurrent use.
 type Instance struct {
-	in   *instance
-	host string // its host in the in-process transport; "" for the hub's own instance
+	in     *instance
+	env    *env
+	host   string        // its host in the in-process transport; "" for the hub's own instance
+	hubURL func() string // the hub's URL, where the hub's own instance is served
 
 	stopped atomic.Bool
 	url     atomic.Value // string
@@ -35,18 +37,18 @@ func checkInstanceID(id string) error {
 	return nil
 }
 
-// newInstanceHandle makes an instance of s with its own in-process host.
-func newInstanceHandle(s *Server, id, name string) *Instance {
-	i := &Instance{in: newInstance(s, id, name), host: id + ".instance.membrane.invalid"}
+// newInstanceHandle makes instance id, with its own in-process host.
+func newInstanceHandle(e *env, cfg config, id string) *Instance {
+	i := &Instance{in: newInstance(e, id, id, cfg.engineToken), env: e, host: id + ".instance.membrane.invalid"}
 	i.url.Store("http://" + i.host)
-	i.listener.addr = s.cfg.instanceAddr
-	s.transport.set(i.host, i)
+	i.listener.addr = cfg.instanceAddr
+	e.transport.set(i.host, i)
 	return i
 }
 
 // newHubInstance makes the instance the hub hosts itself, served at the hub's URL.
-func newHubInstance(s *Server) *Instance {
-	return &Instance{in: newInstance(s, hubInstanceID, "Hub")}
+func newHubInstance(e *env, engineToken string, hubURL func() string) *Instance {
+	return &Instance{in: newInstance(e, hubInstanceID, "Hub", engineToken), env: e, hubURL: hubURL}
 }
 
 // NewInstance builds an instance that runs alone, for a deployment where the hub and each
@@ -57,12 +59,12 @@ func NewInstance(id string, opts ...Option) (*Instance, error) {
 	if err := checkInstanceID(id); err != nil {
 		return nil, fmt.Errorf("fake: %w", err)
 	}
-	s, err := newBase(opts)
+	cfg, err := readOptions(opts)
 	if err != nil {
 		return nil, err
 	}
-	s.cfg.instanceAddr = s.cfg.addr
-	i := newInstanceHandle(s, id, id)
+	cfg.instanceAddr = cfg.addr
+	i := newInstanceHandle(newEnv(cfg), cfg, id)
 	i.listen = true
 	return i, nil
 }
@@ -74,7 +76,7 @@ func (i *Instance) ID() string { return i.in.id }
 // instance is served at the hub's URL.
 func (i *Instance) URL() string {
 	if i.host == "" {
-		return i.in.s.URL()
+		return i.hubURL()
 	}
 	return i.url.Load().(string)
 }
@@ -85,7 +87,7 @@ func (i *Instance) EngineToken() string { return i.in.engineToken }
 // Handler is the instance's http.Handler.
 func (i *Instance) Handler() http.Handler { return i }
 
-// ServeHTTP answers as the instance, or drops the connection while it is stopped.
+// ServeHTTP serves as the instance, or drops the connection while it is stopped.
 func (i *Instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if i.stopped.Load() {
 		abort(w)
@@ -95,7 +97,7 @@ func (i *Instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		i.in.ServeHTTP(w, r)
 		return
 	}
-	i.in.s.serveEdge(w, r, i.in.id, nil, i.in)
+	i.env.serveEdge(w, r, i.in.id, nil, i.in)
 }
 
 // Stop makes the instance unreachable, as if its process were down: its listener closes and
@@ -121,7 +123,7 @@ func (i *Instance) Start() error {
 		if err != nil {
 			return fmt.Errorf("fake: instance %s: %w", i.in.id, err)
 		}
-		i.in.s.transport.set(i.listener.addr, i)
+		i.env.transport.set(i.listener.addr, i)
 		i.url.Store(url)
 	}
 	i.stopped.Store(false)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -13,47 +14,58 @@ import (
 // maxBodyBytes is the largest request body the API accepts (10 MB).
 const maxBodyBytes = 10 << 20
 
-// exchange is one request being answered: what every handler of the hub and the instances
-// needs, and the one place where answers are written.
-type exchange struct {
-	s      *Server
+// request is one request being served: what every handler of the hub and the instances
+// needs, and the one place where responses are written.
+type request struct {
+	env    *env
 	w      http.ResponseWriter
 	r      *http.Request
 	reqID  string
 	start  time.Time
 	body   []byte
 	caller string       // who is asking, for idempotency; empty before authentication
-	idem   *idempotency // the answering side's idempotency store
+	idem   *idempotency // the serving side's idempotency store
+	limit  int64        // the largest body accepted; maxBodyBytes when 0
 }
 
-func (s *Server) newExchange(w http.ResponseWriter, r *http.Request, idem *idempotency) *exchange {
-	x := &exchange{s: s, w: w, r: r, reqID: s.requestID(), start: s.cfg.now(), idem: idem}
+func (e *env) newRequest(w http.ResponseWriter, r *http.Request, idem *idempotency) *request {
+	x := &request{env: e, w: w, r: r, reqID: e.requestID(), start: e.clock(), idem: idem}
 	w.Header()["X-Request-Id"] = []string{x.reqID}
 	return x
 }
 
 // readBody reads the request body, refusing one over the size limit before reading it whole.
-func (x *exchange) readBody() *apiError {
-	if x.r.ContentLength > maxBodyBytes {
-		return errTooLarge(maxBodyBytes)
+func (x *request) readBody() *apiError {
+	limit := x.limit
+	if limit == 0 {
+		limit = maxBodyBytes
 	}
-	b, err := readAtMost(x.r.Body, x.r.ContentLength, maxBodyBytes+1)
+	if x.r.ContentLength > limit {
+		return errTooLarge(limit)
+	}
+	b, err := readAtMost(x.r.Body, x.r.ContentLength, limit+1)
 	if err != nil {
 		return errBadRequest("could not read the request body")
 	}
-	if len(b) > maxBodyBytes {
-		return errTooLarge(maxBodyBytes)
+	if int64(len(b)) > limit {
+		return errTooLarge(limit)
 	}
 	x.body = b
 	return nil
 }
 
-// handlerFunc answers a request with a value to send as JSON with status 200, or an error.
-type handlerFunc func(x *exchange) (any, *apiError)
+// handlerFunc serves a request with a value to send as JSON with status 200, or an error.
+type handlerFunc func(x *request) (any, *apiError)
 
 // run reads the body when the method has one, applies the Idempotency-Key of a POST, calls h and
-// writes its answer.
-func (x *exchange) run(h handlerFunc) {
+// writes its response.
+func (x *request) run(h handlerFunc) {
+	if q := x.r.URL.RawQuery; q != "" {
+		if _, err := url.ParseQuery(q); err != nil {
+			x.fail(errBadRequest("the query string is malformed: %s", err))
+			return
+		}
+	}
 	if m := x.r.Method; m == http.MethodPost || m == http.MethodPatch || m == http.MethodPut {
 		if err := x.readBody(); err != nil {
 			x.fail(err)
@@ -91,29 +103,24 @@ func (x *exchange) run(h handlerFunc) {
 	x.write(status, body)
 }
 
-func (x *exchange) ok(v any) {
+func (x *request) ok(v any) {
 	status, body := x.encode(v, nil)
 	x.write(status, body)
 }
 
-func (x *exchange) fail(err *apiError) {
+func (x *request) fail(err *apiError) {
 	status, body := x.encode(nil, err)
 	x.write(status, body)
 }
 
-func (x *exchange) encode(v any, aerr *apiError) (int, []byte) {
+// encode returns the status and body of the response: v as JSON with 200, or the error.
+func (x *request) encode(v any, aerr *apiError) (int, []byte) {
 	if aerr == nil {
-		var b []byte
-		var err error
-		if a, ok := v.(jsonAppender); ok {
-			b, err = a.appendJSON(x.s.buffer())
-		} else {
-			b, err = json.Marshal(v)
-		}
+		b, err := json.Marshal(v)
 		if err == nil {
 			return http.StatusOK, b
 		}
-		aerr = errInternal("could not encode the answer")
+		aerr = errInternal("could not encode the response")
 	}
 	if aerr.retryAfter > 0 {
 		x.w.Header().Set("Retry-After", strconv.Itoa(aerr.retryAfter))
@@ -122,34 +129,17 @@ func (x *exchange) encode(v any, aerr *apiError) (int, []byte) {
 	return aerr.status, b
 }
 
-// buffer returns an empty buffer to write an answer into; write gives it back.
-func (s *Server) buffer() []byte {
-	if b, ok := s.bufs.Get().(*[]byte); ok {
-		return (*b)[:0]
-	}
-	return make([]byte, 0, 2048)
-}
-
-// recycle keeps an answer's buffer for the next one, unless it grew large.
-func (s *Server) recycle(b []byte) {
-	if cap(b) <= 256<<10 {
-		b = b[:0]
-		s.bufs.Put(&b)
-	}
-}
-
-func (x *exchange) write(status int, body []byte) {
+func (x *request) write(status int, body []byte) {
 	h := x.w.Header()
 	h["Content-Type"] = []string{"application/json; charset=utf-8"}
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	x.w.WriteHeader(status)
-	_, _ = x.w.Write(body) // copied: the in-process recorder and net/http both buffer it
-	x.s.recycle(body)
-	if l := x.s.cfg.logger; l != nil && l.Enabled(x.r.Context(), slog.LevelDebug) {
+	_, _ = x.w.Write(body)
+	if l := x.env.logger; l != nil && l.Enabled(x.r.Context(), slog.LevelDebug) {
 		l.LogAttrs(x.r.Context(), slog.LevelDebug, "request",
 			slog.String("method", x.r.Method), slog.String("path", x.r.URL.Path),
 			slog.Int("status", status), slog.String("requestId", x.reqID),
-			slog.Duration("took", x.s.cfg.now().Sub(x.start)))
+			slog.Duration("took", x.env.clock().Sub(x.start)))
 	}
 }
 
@@ -162,7 +152,7 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
-// errBody reads the message of an error answer, for a dependency error that passes it on.
+// errBody reads the message of an error response, for a dependency error that passes it on.
 func errBody(b []byte) string {
 	var e apiError
 	if json.Unmarshal(b, &e) == nil && e.Message != "" {
