@@ -214,13 +214,11 @@ func TestRegressionRepairKeepsGrace(t *testing.T) {
 	})
 }
 
-// TestRegressionDeniedCreateKeepsKey: a tenant token's POST /customers is a 403, and the
-// instance keeps that 403 under the request's Idempotency-Key; the same key with another body is
-// then a 400 "already used with a different request", where the hub, which checks access before
-// it looks at the key, answers its 403s again. A refused request was not executed, so its key
-// should stay free. Found by TestModelLoopback in a long run.
+// TestRegressionDeniedCreateKeepsKey: a tenant token's POST /customers is a 403, a refusal of a
+// role check, which the contract keeps under no Idempotency-Key; the same key with another body
+// is a 403 again, not a 400 "already used with a different request". Found by
+// TestModelLoopback in a long run.
 func TestRegressionDeniedCreateKeepsKey(t *testing.T) {
-	known(t, "an instance checks the tenant token's rights inside the idempotency layer, so a 403 is kept under the key")
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t, false, 1, 0)
 		defer w.close()
