@@ -32,6 +32,11 @@ type workspace struct {
 	createdAt time.Time
 	version   uint64 // counts the engine updates; the hub sends the one it expects
 
+	// access is held for reading by a workspace API request from the check of its token to its
+	// answer, and for writing by an engine update, so that no request checked against a secret,
+	// an archive state or keys that an update replaces is still served after the update.
+	access sync.RWMutex
+
 	mu         sync.RWMutex
 	secret     []byte
 	prevSecret []byte    // the secret before the last rotation, valid until prevUntil
@@ -100,11 +105,13 @@ func (in *instance) serveWorkspaceLevel(w http.ResponseWriter, r *http.Request, 
 func (in *instance) serveToken(w http.ResponseWriter, r *http.Request, workspaceLevel bool, fn tenantHandler) {
 	x := in.env.newRequest(w, r, in.idem)
 	ws, tok, err := in.authenticate(r)
-	if err == nil && workspaceLevel && tok.tenantKey != "" && !tok.isAdmin {
-		err = errAccessDenied("a tenant token may only use /self; /customers needs a workspace-level token")
-	}
 	if err != nil {
 		x.fail(err)
+		return
+	}
+	defer ws.access.RUnlock()
+	if workspaceLevel && tok.tenantKey != "" && !tok.isAdmin {
+		x.fail(errAccessDenied("a tenant token may only use /self; /customers needs a workspace-level token"))
 		return
 	}
 	x.caller = "ws:" + ws.key + "/" + tok.tenantKey

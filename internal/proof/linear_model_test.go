@@ -24,10 +24,6 @@ type linState struct {
 	archived      bool
 	secret        string // "" while unknown
 	customers     string // internalId=id pairs, sorted, joined by ";" (id "" while unknown)
-	// retired lists the secrets rotated out, each followed by ";". Unless -proof.strict-auth,
-	// a workspace token signed with one may still be accepted by a call that began before the
-	// rotation (TestRegressionAuthThenRotate).
-	retired string
 }
 
 // linInput is an operation on workspace ws. value is the name and webhook an update sets, the
@@ -104,9 +100,6 @@ func sameView(s linState, o linOutput) (linState, bool) {
 // authorized says whether a workspace token signed with secret is accepted, and learns the
 // secret from an acceptance.
 func authorized(s linState, secret string, k model.Kind) (linState, bool) {
-	if k != model.NotAuthenticated && !s.archived && stale(s, secret) {
-		return s, true
-	}
 	switch k {
 	case model.NotAuthenticated:
 		return s, s.archived || s.secret != secret // an unknown secret is a new one, which no caller holds yet
@@ -117,19 +110,6 @@ func authorized(s linState, secret string, k model.Kind) (linState, bool) {
 		return bindSecret(s, secret)
 	}
 	return s, false
-}
-
-// stale reports whether secret was rotated out, and such a token may still pass.
-func stale(s linState, secret string) bool {
-	return !*strictAuth && strings.Contains(s.retired, secret+";")
-}
-
-// retire is s after a rotation away from its secret.
-func retire(s linState) linState {
-	if s.secret != "" {
-		s.retired += s.secret + ";"
-	}
-	return s
 }
 
 // linStep is the sequential specification: the states the workspace may be in after in
@@ -155,12 +135,12 @@ func linStep(state, input, output any) []any {
 			n.archived = in.op == "archive"
 			out = append(out, n)
 		case "rotate":
-			n := retire(s)
+			n := s
 			n.secret = ""
 			out = append(out, n)
 		case "create customer":
 			c := customersOf(s.customers)
-			if _, ok := c[in.value]; !ok && !s.archived && (s.secret == "" || s.secret == in.secret || stale(s, in.secret)) {
+			if _, ok := c[in.value]; !ok && !s.archived && (s.secret == "" || s.secret == in.secret) {
 				c[in.value] = ""
 				n := s
 				n.customers = customersString(c)
@@ -194,7 +174,7 @@ func linStep(state, input, output any) []any {
 		}
 	case "rotate":
 		if o.kind == model.OK && o.secret != "" && o.secret != s.secret {
-			n := retire(s)
+			n := s
 			n.secret = o.secret
 			return []any{n}
 		}

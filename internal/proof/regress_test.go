@@ -243,19 +243,6 @@ func TestRegressionDeniedCreateKeepsKey(t *testing.T) {
 	})
 }
 
-// TestRegressionAuthThenRotate: an instance checks a workspace token, then makes the change the
-// request asks for; a rotation that lands between the two lets a token of the rotated-out secret
-// create a customer after the rotation. Found by TestLinearizable, without any fault: a customer
-// created (by its createdAt) well after the rotation that ended its token's secret, which
-// no list showed before. It shows in about one history in a thousand, so this case runs up to
-// 3000 (-proof.strict-auth makes TestLinearizable as strict).
-func TestRegressionAuthThenRotate(t *testing.T) {
-	known(t, "an instance checks the token and makes the change under two different locks")
-	*strictAuth = true
-	defer func() { *strictAuth = false }()
-	checkHistories(t, 3000)
-}
-
 // TestRegressionHubReadDuringChange: a GET of an org workspace at the hub, while a change of it
 // has reached its instance but is not yet committed at the hub, answers the state before the
 // change, while the instance already refuses the workspace's tokens as archived, or with the
