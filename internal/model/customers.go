@@ -6,10 +6,10 @@ import (
 	"time"
 )
 
-// Leeway is the clock leeway on a workspace token's exp (contract §4: 30 seconds).
+// Leeway is the clock leeway on a workspace token's exp (Workspace tokens: 30 seconds).
 const Leeway = 30 * time.Second
 
-// Token is a workspace token (contract §4): what it claims and the secret that signs it
+// Token is a workspace token (Workspace tokens): what it claims and the secret that signs it
 // (HS256). Claims in their legacy form (iss, id) mean the same.
 type Token struct {
 	WorkspaceKey, TenantKey, Name string
@@ -22,15 +22,16 @@ type Token struct {
 // At is where a workspace API request is sent: the hub (HubInstance) or an instance id.
 type At = string
 
-// authenticate is contract §4 for a request sent at at: it finds the workspace the token
-// names, checks the token, and creates the tenant a tenant token names on first use (§3). It
-// returns the tenant, if any.
+// authenticate checks a token as "Workspace tokens" says, for a request sent at at: it finds the
+// workspace the token names, checks the token, and creates the tenant a tenant token names on first
+// use (Workspace API). It returns the tenant, if any.
 func (s *State) authenticate(t Token, at At) (*Workspace, *Customer, Kind) {
 	ws := s.byKey(t.WorkspaceKey)
 	host := at
 	if at == HubInstance && ws != nil {
-		// "The hub also accepts workspace-token traffic for any workspace and forwards it to
-		// the hosting instance" (§2); an instance it cannot reach is a 502.
+		// "The hub also takes workspace-token traffic ... for any workspace and passes it on
+		// to the instance that hosts it" ("Workspace traffic at the hub"); an instance that
+		// cannot be reached makes it a 502.
 		host = ws.Host
 		if s.Instance(host).Down {
 			return nil, nil, Dependency
@@ -38,12 +39,13 @@ func (s *State) authenticate(t Token, at At) (*Workspace, *Customer, Kind) {
 	} else if s.Instance(at).Down {
 		return nil, nil, NoResponse // the instance's own URL, while it is down
 	}
-	// "Verified by the instance that hosts the workspace" (§4): another instance does not know
-	// the key. Expired, wrong secret, unknown workspace, archived workspace: 401.
+	// The instance that hosts the workspace verifies the token (Workspace tokens): another instance
+	// does not know the key. Expired, wrong secret, unknown workspace, archived workspace: 401.
 	if ws == nil || ws.Host != host || ws.ArchivedAt != nil {
 		return nil, nil, NotAuthenticated
 	}
-	if !(t.Secret == ws.Secret || (ws.PrevSecret != "" && t.Secret == ws.PrevSecret && s.Now.Before(ws.PrevUntil))) {
+	inGrace := ws.PrevSecret != "" && t.Secret == ws.PrevSecret && s.Now.Before(ws.PrevUntil)
+	if t.Secret != ws.Secret && !inGrace {
 		return nil, nil, NotAuthenticated
 	}
 	if ws.Settings["disableSecretKeyAuth"] || s.Now.After(t.Expires.Add(Leeway)) {
@@ -54,7 +56,7 @@ func (s *State) authenticate(t Token, at At) (*Workspace, *Customer, Kind) {
 	}
 	cu := ws.customerByInternalID(t.TenantKey)
 	switch {
-	case cu == nil: // created on first use, from the token's name and fields (§3)
+	case cu == nil: // created on first use, from the token's name and fields (Workspace API)
 		name := t.Name
 		if name == "" {
 			name = t.TenantKey // silent
@@ -72,7 +74,7 @@ func (s *State) authenticate(t Token, at At) (*Workspace, *Customer, Kind) {
 }
 
 // workspaceLevel authenticates a request to /customers, which needs a workspace-level token:
-// no tenant, or isAdmin (§3); a tenant token gets 403.
+// no tenant, or isAdmin (Workspace API); a tenant token gets 403.
 func (s *State) workspaceLevel(t Token, at At) (*Workspace, Kind) {
 	ws, cu, k := s.authenticate(t, at)
 	if k != OK {
@@ -84,7 +86,7 @@ func (s *State) workspaceLevel(t Token, at At) (*Workspace, Kind) {
 	return ws, OK
 }
 
-// Self is GET /self (§3): the tenant of a tenant token; a workspace-level token gets 403
+// Self is GET /self (Workspace API): the tenant of a tenant token; a workspace-level token gets 403
 // (silent).
 func (s *State) Self(t Token, at At) (*Customer, Kind) {
 	_, cu, k := s.authenticate(t, at)
@@ -97,7 +99,7 @@ func (s *State) Self(t Token, at At) (*Customer, Kind) {
 	return cu, OK
 }
 
-// CreateCustomer is POST /customers (§3) with an Idempotency-Key (which may be empty):
+// CreateCustomer is POST /customers (Workspace API) with an Idempotency-Key (which may be empty):
 // internalId is unique per workspace (400 already_exists), and defaults to the id (silent).
 func (s *State) CreateCustomer(t Token, at At, name, internalID string, fields map[string]any, key, newID string) (*Customer, Kind) {
 	ws, k := s.workspaceLevel(t, at)
@@ -122,7 +124,7 @@ func (s *State) CreateCustomer(t Token, at At, name, internalID string, fields m
 	return cu, k
 }
 
-// GetCustomer is GET /customers/{id} (§3).
+// GetCustomer is GET /customers/{id} (Workspace API).
 func (s *State) GetCustomer(t Token, at At, id string) (*Customer, Kind) {
 	ws, k := s.workspaceLevel(t, at)
 	if k != OK {
@@ -134,7 +136,7 @@ func (s *State) GetCustomer(t Token, at At, id string) (*Customer, Kind) {
 	return nil, NotFound
 }
 
-// ListCustomers is GET /customers (§3), every page together, in creation order.
+// ListCustomers is GET /customers (Workspace API), every page together, in creation order.
 func (s *State) ListCustomers(t Token, at At, search string, includeArchived bool) ([]*Customer, Kind) {
 	ws, k := s.workspaceLevel(t, at)
 	if k != OK {
@@ -151,7 +153,7 @@ func (s *State) ListCustomers(t Token, at At, search string, includeArchived boo
 	return out, OK
 }
 
-// RenameCustomer is PATCH /customers/{id} with a name (§3): 400 while archived (silent).
+// RenameCustomer is PATCH /customers/{id} with a name (Workspace API): 400 while archived (silent).
 func (s *State) RenameCustomer(t Token, at At, id, name string) (*Customer, Kind) {
 	cu, k := s.GetCustomer(t, at, id)
 	if k != OK {
@@ -164,8 +166,8 @@ func (s *State) RenameCustomer(t Token, at At, id, name string) (*Customer, Kind
 	return cu, OK
 }
 
-// ReplaceCustomer is PUT /customers/{id} (§3: "the whole Customer"): what the body leaves out
-// is reset, but internalId, which is kept (silent); 400 while archived (silent); a new
+// ReplaceCustomer is PUT /customers/{id} (Workspace API: "the whole Customer"): what the body
+// leaves out is reset, but internalId, which is kept (silent); 400 while archived (silent); a new
 // internalId must be unique (400 already_exists).
 func (s *State) ReplaceCustomer(t Token, at At, id, name, internalID string, fields map[string]any, isTest bool) (*Customer, Kind) {
 	ws, k := s.workspaceLevel(t, at)
@@ -189,7 +191,7 @@ func (s *State) ReplaceCustomer(t Token, at At, id, name, internalID string, fie
 	return cu, OK
 }
 
-// ArchiveCustomer is DELETE /customers/{id} (§3): a no-op when archived.
+// ArchiveCustomer is DELETE /customers/{id} (Workspace API): a no-op when archived.
 func (s *State) ArchiveCustomer(t Token, at At, id string) (*Customer, Kind) {
 	cu, k := s.GetCustomer(t, at, id)
 	if k == OK && cu.ArchivedAt == nil {
@@ -199,7 +201,7 @@ func (s *State) ArchiveCustomer(t Token, at At, id string) (*Customer, Kind) {
 	return cu, k
 }
 
-// RestoreCustomer is POST /customers/{id}/restore (§3): a no-op unless archived.
+// RestoreCustomer is POST /customers/{id}/restore (Workspace API): a no-op unless archived.
 func (s *State) RestoreCustomer(t Token, at At, id string) (*Customer, Kind) {
 	cu, k := s.GetCustomer(t, at, id)
 	if k == OK {

@@ -3,10 +3,10 @@
 // the workspace secret and its grace period, customers, workspace tokens and idempotency.
 //
 // It is written to be checked against the contract line by line, not to be fast: no HTTP, no
-// goroutines, no locks, plain maps and slices. Each rule carries a comment naming the part of
-// the contract it follows; a rule marked "silent" follows the README's "Where the contract is
-// silent". The tests in internal/proof drive the SDK against the fake and this model side by
-// side and compare every answer.
+// goroutines, no locks, plain maps and slices. Each rule carries a comment naming the part of the
+// contract it follows, by the name of its section in docs/contract.md; a rule marked "silent" is
+// a choice made where Membrane documents nothing (marked [fake] in docs/contract.md). The tests in internal/proof
+// drive the SDK against the fake and this model side by side and compare every answer.
 //
 // Values the server generates (ids, keys, secrets) cannot be predicted: the caller passes them
 // in, read from the server's answer after checking their shape. Time is the model's clock, which
@@ -21,7 +21,7 @@ import (
 // Kind is the outcome of an operation: success, or the error the contract gives.
 type Kind string
 
-// The outcomes (contract §5, and the sentinels of the SDK that stand for them).
+// The outcomes (Errors, and the sentinels of the SDK that stand for them).
 const (
 	OK               Kind = "ok"
 	BadRequest       Kind = "bad_request"       // 400
@@ -33,7 +33,7 @@ const (
 	NoResponse       Kind = "no_response"       // no answer at all: a server that is down
 )
 
-// Role is a member's role in an org (contract §2).
+// Role is a member's role in an org (Management API).
 type Role string
 
 // The roles.
@@ -43,7 +43,7 @@ const (
 	ReadOnly Role = "read-only"
 )
 
-// perm is a class of operations of the role table of contract §2.
+// perm is a class of operations of the role table ("Platform tokens and roles").
 type perm int
 
 const (
@@ -52,7 +52,7 @@ const (
 	permManage             // rotate-secret, archive, restore
 )
 
-// may is the role table of contract §2.
+// may is the role table ("Platform tokens and roles").
 func (r Role) may(p perm) bool {
 	switch r {
 	case Admin:
@@ -67,10 +67,10 @@ func (r Role) may(p perm) bool {
 
 // Caller is who sends a Management API request: a platform token.
 type Caller struct {
-	// ID tells callers apart for idempotency (contract §2: once per caller and key).
+	// ID tells callers apart for idempotency ("Idempotency": a key belongs to its caller).
 	ID string
 	// Known is false for a token the server never issued, and for a workspace JWT sent to the
-	// Management API (contract §2: both 401).
+	// Management API ("Platform tokens and roles": both 401).
 	Known bool
 	// Expired is true for a platform token past its expiry (silent: a 401).
 	Expired bool
@@ -78,17 +78,18 @@ type Caller struct {
 	Roles map[string]Role
 }
 
-// Instance is a registered instance (contract §1, §2 row 9).
+// Instance is a registered instance (Parts and hosts, Management API, "9. GET
+// /membrane-instances").
 type Instance struct {
 	ID, Name, BaseURI string
 	// Down is true while the instance cannot be reached.
 	Down bool
 }
 
-// HubInstance is the id of the instance the hub hosts (contract §1).
+// HubInstance is the id of the instance the hub hosts (Parts and hosts).
 const HubInstance = "hub"
 
-// Workspace is an org workspace, hub and instance sides together (contract §7).
+// Workspace is an org workspace, hub and instance sides together (Objects).
 type Workspace struct {
 	ID, OrgID, Name, Key, Secret string
 	// InstanceID is membraneInstanceId as given on create (silent: echoed as given).
@@ -100,18 +101,19 @@ type Workspace struct {
 	ArchivedAt           *time.Time
 	Config
 
-	// PrevSecret verifies tokens until PrevUntil, after a rotation (contract §2: grace).
+	// PrevSecret verifies tokens until PrevUntil, after a rotation ("6. rotate-secret": grace
+	// period).
 	PrevSecret string
 	PrevUntil  time.Time
 	// Unsettled is true when a change failed because the host could not be reached: the hub
 	// cannot tell whether it arrived, and mints no token until it has checked (silent).
 	Unsettled bool
 
-	// Customers of the workspace, in creation order (contract §3).
+	// Customers of the workspace, in creation order (Workspace API).
 	Customers []*Customer
 }
 
-// Config holds the instance-level fields of a workspace (contract §2: everything PATCH takes
+// Config holds the instance-level fields of a workspace (Management API: everything PATCH takes
 // but name and logoUri).
 type Config struct {
 	Settings              map[string]bool // only the settings that were set
@@ -135,7 +137,7 @@ type Limit struct {
 	Unit                string
 }
 
-// Customer is a tenant of a workspace (contract §3, §7).
+// Customer is a tenant of a workspace (Workspace API, Objects).
 type Customer struct {
 	// ID is "" for a tenant created on first use of its token until an answer shows its id.
 	ID, Name, InternalID string
@@ -153,10 +155,10 @@ func (c *Customer) IsActive() bool { return c.ArchivedAt == nil }
 type State struct {
 	// Now is the clock the server reads.
 	Now time.Time
-	// Grace is how long a rotated-out secret still verifies (contract §2: "a grace period
+	// Grace is how long a rotated-out secret still verifies ("6. rotate-secret": a grace
 	// configured on the server").
 	Grace time.Duration
-	// TokenTTL is the lifetime of tokens minted by access-token (contract §4: 1 hour unless
+	// TokenTTL is the lifetime of tokens minted by access-token (Workspace tokens: 1 hour unless
 	// configured).
 	TokenTTL time.Duration
 
@@ -167,7 +169,7 @@ type State struct {
 	Order      []string
 
 	// Kept holds the first answer to each POST that carried an Idempotency-Key, by caller and
-	// key (contract §2: idempotency).
+	// key ("Idempotency").
 	Kept map[[2]string]Kept
 }
 
@@ -190,7 +192,7 @@ func New(now time.Time, hubURL string, instances []Instance, orgs ...string) *St
 	return s
 }
 
-// Instance finds an instance by id; "" is the hub's own (contract §1).
+// Instance finds an instance by id; "" is the hub's own (Parts and hosts).
 func (s *State) Instance(id string) *Instance {
 	if id == "" {
 		id = HubInstance
@@ -204,8 +206,8 @@ func (s *State) Instance(id string) *Instance {
 }
 
 // SetDown marks an instance down or back up. Once it is back, the hub can check what it holds
-// again, so no workspace of it stays unsettled (§2: "within 2 seconds of the instance answering
-// again").
+// again, so no workspace of it stays unsettled ("What a failure promises": "within 2 seconds of the
+// instance answering again").
 func (s *State) SetDown(id string, down bool) {
 	s.Instance(id).Down = down
 	if down {

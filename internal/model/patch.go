@@ -7,7 +7,8 @@ import (
 	"strings"
 )
 
-// Patch is the body of PATCH /org-workspaces/{id} (contract §2 row 4). A nil field is absent.
+// Patch is the body of PATCH /org-workspaces/{id} (contract, Management API, "4. PATCH
+// /org-workspaces/{id}"). A nil field is absent.
 type Patch struct {
 	Name    *string
 	LogoURI *string // "" clears it (silent)
@@ -17,7 +18,7 @@ type Patch struct {
 	SettingsNull         bool
 	WebhookURI           *string // "" clears it
 	EnabledWebhookEvents *[]string
-	JWKSURI              *string // "" or JWKSURINull clears it (§2: "jwksUri: null clears it")
+	JWKSURI              *string // "" or JWKSURINull clears it (Management API, "4. PATCH")
 	JWKSURINull          bool
 	Type                 *string
 	IsReadOnly           *bool
@@ -31,7 +32,7 @@ func (p Patch) empty() bool {
 	return p.Name == nil && p.LogoURI == nil && !p.instanceLevel()
 }
 
-// instanceLevel is true when the patch names a field the instance holds (§2 Routing:
+// instanceLevel is true when the patch names a field the instance holds (What a failure promises:
 // everything but name and logoUri).
 func (p Patch) instanceLevel() bool {
 	return p.Settings != nil || p.SettingsNull || p.WebhookURI != nil || p.EnabledWebhookEvents != nil ||
@@ -42,7 +43,7 @@ func (p Patch) instanceLevel() bool {
 // apply merges p into ws, and reports false (a 400, nothing changed) when a field is invalid.
 func (p Patch) apply(ws *Workspace) bool {
 	if p.Name != nil {
-		if strings.TrimSpace(*p.Name) == "" { // "name (optional, at least 1 char)"
+		if strings.TrimSpace(*p.Name) == "" { // name: optional, at least one character
 			return false
 		}
 		ws.Name = *p.Name
@@ -86,7 +87,7 @@ func (p Patch) apply(ws *Workspace) bool {
 		ws.EnabledWebhookEvents = append([]string{}, *p.EnabledWebhookEvents...)
 	}
 	if p.Type != nil {
-		if *p.Type != "production" && *p.Type != "development" { // §2 row 4
+		if *p.Type != "production" && *p.Type != "development" { // Management API, "4. PATCH"
 			return false
 		}
 		ws.Type = *p.Type

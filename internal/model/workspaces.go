@@ -7,11 +7,12 @@ import (
 	"strings"
 )
 
-// authenticated is contract §2: a missing, unknown or expired platform token is a 401.
+// authenticated is the first refusal of "Platform tokens and roles": a missing, unknown or expired
+// platform token is a 401.
 func authenticated(c Caller) bool { return c.Known && !c.Expired }
 
-// orgFor is contract §2's access rule for a request about an org: an org the caller is not a
-// member of is a 404, as if it did not exist; a role that may not is a 403.
+// orgFor is the access rule of "Platform tokens and roles" for a request about an org: an org the
+// caller is not a member of is a 404, as if it did not exist; a role that may not is a 403.
 func (s *State) orgFor(c Caller, orgID string, p perm) Kind {
 	role, ok := c.Roles[orgID]
 	if !ok || !slices.Contains(s.Orgs, orgID) {
@@ -23,7 +24,7 @@ func (s *State) orgFor(c Caller, orgID string, p perm) Kind {
 	return OK
 }
 
-// workspaceFor is the same rule for a request about one org workspace (contract §2).
+// workspaceFor is the same rule for a request about one org workspace (Management API).
 func (s *State) workspaceFor(c Caller, id string, p perm) (*Workspace, Kind) {
 	ws := s.Workspaces[id]
 	if ws == nil {
@@ -35,7 +36,7 @@ func (s *State) workspaceFor(c Caller, id string, p perm) (*Workspace, Kind) {
 	return ws, OK
 }
 
-// once answers a POST that carries an Idempotency-Key (contract §2): the first answer of a
+// once answers a POST that carries an Idempotency-Key ("Idempotency"): the first answer of a
 // caller's key is kept and answered again to a repeat of the same request; a repeat with
 // another request is a 400. Answers of a failed instance (5xx) are not kept, as they changed
 // nothing (silent). An empty key runs op every time.
@@ -57,7 +58,7 @@ func (s *State) once(caller, key, request string, op func() (any, Kind)) (any, K
 	return v, kind
 }
 
-// CreateRequest is the body of POST /org-workspaces (contract §2 row 1).
+// CreateRequest is the body of POST /org-workspaces (Management API, "1. POST /org-workspaces").
 type CreateRequest struct {
 	OrgID, Name, LogoURI, InstanceID string
 }
@@ -87,8 +88,8 @@ func (s *State) create(c Caller, r CreateRequest, gen Generated) (*Workspace, Ki
 	if k := s.orgFor(c, r.OrgID, permWrite); k != OK {
 		return nil, k
 	}
-	// name: optional, at least one character (§2 row 1); without one, "Untitled workspace"
-	// (silent).
+	// name: optional, at least one character (Management API, "1. POST /org-workspaces"); without
+	// one, "Untitled workspace" (silent).
 	name := "Untitled workspace"
 	if r.Name != "" {
 		if strings.TrimSpace(r.Name) == "" {
@@ -99,8 +100,8 @@ func (s *State) create(c Caller, r CreateRequest, gen Generated) (*Workspace, Ki
 	if r.LogoURI != "" && !isURL(r.LogoURI) {
 		return nil, BadRequest
 	}
-	// Routing (§2): 404 for an unknown instance; 502 when it cannot be reached, and nothing is
-	// recorded.
+	// "1. POST /org-workspaces": 404 for an unknown instance; 502 when it cannot be reached, and
+	// nothing is recorded.
 	in := s.Instance(r.InstanceID)
 	if in == nil {
 		return nil, NotFound
@@ -120,7 +121,7 @@ func (s *State) create(c Caller, r CreateRequest, gen Generated) (*Workspace, Ki
 	return ws, OK
 }
 
-// Get is GET /org-workspaces/{id} (row 3).
+// Get is GET /org-workspaces/{id} (Management API, "3. GET /org-workspaces/{id}").
 func (s *State) Get(c Caller, id string) (*Workspace, Kind) {
 	if !authenticated(c) {
 		return nil, NotAuthenticated
@@ -128,8 +129,9 @@ func (s *State) Get(c Caller, id string) (*Workspace, Kind) {
 	return s.workspaceFor(c, id, permRead)
 }
 
-// List is GET /org-workspaces (row 2), every page together: the workspaces of the org in
-// creation order, without the archived ones unless asked, whose name holds search in any case.
+// List is GET /org-workspaces (Management API, "2. GET /org-workspaces"), every page together: the
+// workspaces of the org in creation order, without the archived ones unless asked, whose name holds
+// search in any case.
 func (s *State) List(c Caller, orgID, search string, includeArchived bool) ([]*Workspace, Kind) {
 	if !authenticated(c) {
 		return nil, NotAuthenticated
@@ -148,7 +150,8 @@ func (s *State) List(c Caller, orgID, search string, includeArchived bool) ([]*W
 	return out, OK
 }
 
-// Instances is GET /membrane-instances (row 9): every instance, for any member of the org.
+// Instances is GET /membrane-instances (Management API, "9. GET /membrane-instances"): every
+// instance, for any member of the org.
 func (s *State) ListInstances(c Caller, orgID string) ([]*Instance, Kind) {
 	if !authenticated(c) {
 		return nil, NotAuthenticated
@@ -159,7 +162,7 @@ func (s *State) ListInstances(c Caller, orgID string) ([]*Instance, Kind) {
 	return s.Instances, OK
 }
 
-// change applies a change that reaches the workspace's instance (§2 Routing): when the
+// change applies a change that reaches the workspace's instance (What a failure promises): when the
 // instance cannot be reached it is a 502, nothing changes, and the hub no longer knows what the
 // instance holds until it is back.
 func (s *State) change(ws *Workspace, apply func()) Kind {
@@ -184,7 +187,7 @@ func (s *State) settled(ws *Workspace) Kind {
 	return OK
 }
 
-// Update is PATCH /org-workspaces/{id} (row 4).
+// Update is PATCH /org-workspaces/{id} (Management API, "4. PATCH /org-workspaces/{id}").
 func (s *State) Update(c Caller, id string, p Patch) (*Workspace, Kind) {
 	if !authenticated(c) {
 		return nil, NotAuthenticated
@@ -196,7 +199,7 @@ func (s *State) Update(c Caller, id string, p Patch) (*Workspace, Kind) {
 	if k != OK {
 		return nil, k
 	}
-	// "PATCH of an archived workspace: 400" (§2).
+	// A PATCH of an archived workspace is a 400 (Management API, "4. PATCH").
 	if ws.ArchivedAt != nil {
 		return nil, BadRequest
 	}
@@ -209,7 +212,7 @@ func (s *State) Update(c Caller, id string, p Patch) (*Workspace, Kind) {
 		return ws, OK
 	}
 	next.UpdatedAt = s.Now
-	// Only name and logoUri stay at the hub; anything else reaches the instance (§2).
+	// Only name and logoUri stay at the hub; anything else reaches the instance ("4. PATCH").
 	if p.instanceLevel() {
 		if k := s.change(ws, func() {}); k != OK {
 			return nil, k
@@ -220,7 +223,8 @@ func (s *State) Update(c Caller, id string, p Patch) (*Workspace, Kind) {
 	return ws, OK
 }
 
-// Archive is DELETE /org-workspaces/{id} (row 7): a no-op on an archived workspace.
+// Archive is DELETE /org-workspaces/{id} (Management API, "7. archive and 8. restore"): a no-op on
+// an archived workspace.
 func (s *State) Archive(c Caller, id string) (*Workspace, Kind) {
 	if !authenticated(c) {
 		return nil, NotAuthenticated
@@ -238,7 +242,8 @@ func (s *State) Archive(c Caller, id string) (*Workspace, Kind) {
 	})
 }
 
-// Restore is POST /org-workspaces/{id}/restore (row 8): a no-op unless archived.
+// Restore is POST /org-workspaces/{id}/restore (Management API, "7. archive and 8. restore"): a
+// no-op unless archived.
 func (s *State) Restore(c Caller, id string) (*Workspace, Kind) {
 	if !authenticated(c) {
 		return nil, NotAuthenticated
@@ -253,8 +258,9 @@ func (s *State) Restore(c Caller, id string) (*Workspace, Kind) {
 	return ws, s.change(ws, func() { ws.ArchivedAt, ws.UpdatedAt = nil, s.Now })
 }
 
-// RotateSecret is POST /org-workspaces/{id}/rotate-secret (row 6): tokens signed with the old
-// secret stop working at once, or at the end of the server's grace period (§2).
+// RotateSecret is POST /org-workspaces/{id}/rotate-secret (Management API, "6. rotate-secret"):
+// tokens signed with the old secret stop working at once, or at the end of the server's grace
+// period ("6. rotate-secret").
 func (s *State) RotateSecret(c Caller, id, newSecret string) Kind {
 	if !authenticated(c) {
 		return NotAuthenticated
@@ -272,14 +278,16 @@ func (s *State) RotateSecret(c Caller, id, newSecret string) Kind {
 	})
 }
 
-// TokenRequest is the body of POST /org-workspaces/{id}/access-token (row 5).
+// TokenRequest is the body of POST /org-workspaces/{id}/access-token (Management API, "5.
+// access-token").
 type TokenRequest struct {
 	IsAdmin                   bool
 	TenantID, TenantKey, Name string
 	Fields                    map[string]any
 }
 
-// Claims are the claims of a token minted by access-token (§4), and the secret that signs it.
+// Claims are the claims of a token minted by access-token (Workspace tokens), and the secret that
+// signs it.
 type Claims struct {
 	WorkspaceKey, TenantKey, Name string
 	Fields                        map[string]any
@@ -288,7 +296,8 @@ type Claims struct {
 	Secret                        string
 }
 
-// AccessToken is POST /org-workspaces/{id}/access-token (row 5, §4).
+// AccessToken is POST /org-workspaces/{id}/access-token (Management API, "5. access-token";
+// Workspace tokens).
 func (s *State) AccessToken(c Caller, id string, r TokenRequest) (*Claims, Kind) {
 	if !authenticated(c) {
 		return nil, NotAuthenticated
@@ -302,15 +311,15 @@ func (s *State) AccessToken(c Caller, id string, r TokenRequest) (*Claims, Kind)
 	if k := s.settled(ws); k != OK {
 		return nil, k
 	}
-	// "access-token for an archived workspace: the same [400]" (§2); a workspace that refuses
-	// secret-signed tokens gets none (silent).
+	// access-token of an archived workspace is a 400 (Management API, "5. access-token"); a
+	// workspace that refuses secret-signed tokens gets none (silent).
 	if ws.ArchivedAt != nil || ws.Settings["disableSecretKeyAuth"] {
 		return nil, BadRequest
 	}
 	tenant := r.TenantKey
 	if r.TenantID != "" {
 		// tenantId names a customer, which the instance knows: 404 if unknown, 400 if
-		// tenantKey disagrees (§4).
+		// tenantKey disagrees (Workspace tokens).
 		if s.Instance(ws.Host).Down {
 			return nil, Dependency
 		}
