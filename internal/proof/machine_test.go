@@ -105,8 +105,7 @@ func (m *machine) fault(t *rapid.T) func() {
 	default:
 		f.Status = map[string]int{"429": 429, "500": 500, "502": 502, "503": 503}[k]
 	}
-	m.w.arm(t, f)
-	return m.w.srv.Faults().Clear
+	return m.w.arm(t, f)
 }
 
 // Create creates an org workspace, under an idempotency key that may repeat an earlier one.

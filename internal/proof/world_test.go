@@ -70,13 +70,14 @@ type world struct {
 	callers  []*caller
 	admins   map[string]*caller // an admin of each org
 	policy   membrane.RetryPolicy
+	down     map[string]string // over loopback, the fault that keeps each stopped instance down
 }
 
 // newWorld builds the fake (in process, or listening on loopback) and the model of it, with a
 // grace period for rotated-out secrets.
 func newWorld(t tb, loopback bool, seed uint64, grace time.Duration) *world {
 	t.Helper()
-	w := &world{loopback: loopback, clk: &clock{now: start}}
+	w := &world{loopback: loopback, clk: &clock{now: start}, down: map[string]string{}}
 	srv, err := fake.New(fake.WithClock(w.clk.Now), fake.WithInstances(instanceIDs...),
 		fake.WithSecretGracePeriod(grace), fake.WithSeed(seed))
 	if err != nil {
@@ -163,13 +164,27 @@ func (w *world) baseURL(at model.At) string {
 	return w.srv.Instance(at).URL()
 }
 
-// setDown stops or starts an instance, in the fake and in the model.
+// setDown stops or starts an instance, in the fake and in the model. Over loopback the instance
+// keeps its listener and drops every connection instead, as a stopped one would: a stopped
+// instance starts again on the same port, which another process may have taken meanwhile.
 func (w *world) setDown(t tb, id string, down bool) {
 	t.Helper()
-	if down {
+	switch {
+	case w.loopback && down:
+		fid, err := w.srv.Faults().Add(fake.Fault{Instance: id, Reset: true})
+		if err != nil {
+			t.Fatalf("stop %s: %v", id, err)
+		}
+		w.down[id] = fid
+	case w.loopback:
+		w.srv.Faults().Remove(w.down[id])
+		delete(w.down, id)
+	case down:
 		w.srv.Instance(id).Stop()
-	} else if err := w.srv.Instance(id).Start(); err != nil {
-		t.Fatalf("start %s: %v", id, err)
+	default:
+		if err := w.srv.Instance(id).Start(); err != nil {
+			t.Fatalf("start %s: %v", id, err)
+		}
 	}
 	w.m.SetDown(id, down)
 }
@@ -212,13 +227,14 @@ func (f fault) String() string {
 	return fmt.Sprintf("%s ×%d at %s", what, f.Times, f.At)
 }
 
-// arm adds the fault to the fake.
-func (w *world) arm(t tb, f fault) {
+// arm adds the fault to the fake, and returns a function that removes what is left of it.
+func (w *world) arm(t tb, f fault) func() {
 	t.Helper()
-	_, err := w.srv.Faults().Add(fake.Fault{Instance: f.At, Status: f.Status, Reset: f.Reset, DropAnswer: f.Drop, Times: f.Times})
+	id, err := w.srv.Faults().Add(fake.Fault{Instance: f.At, Status: f.Status, Reset: f.Reset, DropAnswer: f.Drop, Times: f.Times})
 	if err != nil {
 		t.Fatalf("add fault %v: %v", f, err)
 	}
+	return func() { w.srv.Faults().Remove(id) }
 }
 
 // workspaceJWT is a workspace token, which the Management API refuses (contract §2).
