@@ -91,8 +91,7 @@ func (m *machine) Customers(t *rapid.T) {
 		internalID := rapid.SampledFrom([]string{"", "c1", "c2", "t1"}).Draw(t, "internalId")
 		fields := drawFields(t, "fields")
 		key := rapid.SampledFrom([]string{"", "", "ckey-1"}).Draw(t, "idempotency key")
-		got, err = wc.Customers.Create(cx, &membrane.CreateCustomerRequest{Name: name, InternalID: internalID, Fields: fields,
-			IdempotencyKey: key})
+		got, err = sdkCreateCustomer(cx, wc, name, internalID, fields, key)
 		done()
 		newID := ""
 		if err == nil && m.customerIsNew(got.ID) {
@@ -137,7 +136,7 @@ func (m *machine) Customers(t *rapid.T) {
 		done()
 		want, k = m.w.m.GetCustomer(tok, at, id)
 	case "rename":
-		got, err = wc.Customers.Update(cx, id, &membrane.UpdateCustomerRequest{Name: membrane.Ptr("Renamed")})
+		got, err = sdkRenameCustomer(cx, wc, id, "Renamed")
 		done()
 		want, k = m.w.m.RenameCustomer(tok, at, id, "Renamed")
 	case "replace":
@@ -145,8 +144,7 @@ func (m *machine) Customers(t *rapid.T) {
 		internalID := rapid.SampledFrom([]string{"", "c1", "c3"}).Draw(t, "internalId")
 		fields := drawFields(t, "fields")
 		isTest := rapid.Bool().Draw(t, "isTest")
-		got, err = wc.Customers.Replace(cx, id, &membrane.ReplaceCustomerRequest{Name: name, InternalID: internalID,
-			Fields: fields, IsTest: isTest})
+		got, err = sdkReplaceCustomer(cx, wc, id, name, internalID, fields, isTest)
 		done()
 		want, k = m.w.m.ReplaceCustomer(tok, at, id, name, internalID, fields, isTest)
 	case "archive":

@@ -231,8 +231,8 @@ func linCall(w *world, c *membrane.Client, id, key, base string, in linInput) li
 	case "get":
 		return view(c.OrgWorkspaces.Get(cx, id))
 	case "update":
-		return view(c.OrgWorkspaces.Update(cx, id, &membrane.UpdateOrgWorkspaceRequest{
-			Name: membrane.Ptr(in.value), WebhookURI: membrane.Ptr(webhookOf(in.value))}))
+		hook := webhookOf(in.value)
+		return view(sdkUpdate(cx, c, id, model.Patch{Name: &in.value, WebhookURI: &hook}))
 	case "archive":
 		return view(c.OrgWorkspaces.Archive(cx, id))
 	case "restore":
@@ -255,7 +255,7 @@ func linCall(w *world, c *membrane.Client, id, key, base string, in linInput) li
 		return linOutput{kind: model.Kind("client: " + err.Error())}
 	}
 	if in.op == "create customer" {
-		cu, err := wc.Customers.Create(cx, &membrane.CreateCustomerRequest{Name: in.value, InternalID: in.value})
+		cu, err := sdkCreateCustomer(cx, wc, in.value, in.value, nil, "")
 		o := linOutput{kind: outcome(err)}
 		if err == nil {
 			o.id = cu.ID

@@ -177,7 +177,7 @@ func (m *machine) Update(t *rapid.T) {
 	p := drawPatch(t)
 	done := m.fault(t)
 	cx, cancel := ctx()
-	got, err := c.client.OrgWorkspaces.Update(cx, id, updateRequest(p))
+	got, err := sdkUpdate(cx, c.client, id, p)
 	cancel()
 	done()
 	want, k := m.w.m.Update(c.model, id, p)

@@ -72,7 +72,8 @@ func TestRegressionRetriedPatchAcrossArchive(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, uerr := c.OrgWorkspaces.Update(cx, ws.ID, &membrane.UpdateOrgWorkspaceRequest{Name: membrane.Ptr("after")})
+		after := "after"
+		_, uerr := sdkUpdate(cx, c, ws.ID, model.Patch{Name: &after})
 		got, err := admin.client.OrgWorkspaces.Get(cx, ws.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -162,7 +163,7 @@ func TestRegressionRetryRefusedAfterLostAnswer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, cerr := wc.Customers.Create(cx, &membrane.CreateCustomerRequest{Name: "Jane", InternalID: "jane"})
+		_, cerr := sdkCreateCustomer(cx, wc, "Jane", "jane", nil, "")
 		secret, err := admin.client.OrgWorkspaces.Get(cx, ws.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -200,8 +201,8 @@ func TestRegressionRepairKeepsGrace(t *testing.T) {
 		if _, err := w.srv.Faults().Add(fake.Fault{Instance: "eu", Method: http.MethodPatch, DropAnswer: true, Times: 1}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := admin.client.OrgWorkspaces.Update(cx, ws.ID, &membrane.UpdateOrgWorkspaceRequest{
-			WebhookURI: membrane.Ptr("https://hooks.example/x")}); err != nil {
+		hook := "https://hooks.example/x"
+		if _, err := sdkUpdate(cx, admin.client, ws.ID, model.Patch{WebhookURI: &hook}); err != nil {
 			t.Fatal(err)
 		}
 		old, err := mint(model.Token{WorkspaceKey: ws.Key, Secret: ws.Secret.Reveal(), Expires: w.m.Now.Add(time.Hour)}, w.m.Now, false)
@@ -235,7 +236,7 @@ func TestRegressionDeniedCreateKeepsKey(t *testing.T) {
 		}
 		wc := w.workspaceClient(t, "hub", raw)
 		for _, fields := range []map[string]any{nil, {"plan": "pro"}} {
-			_, err := wc.Customers.Create(cx, &membrane.CreateCustomerRequest{Name: "Jane", Fields: fields, IdempotencyKey: "k"})
+			_, err := sdkCreateCustomer(cx, wc, "Jane", "", fields, "k")
 			if kindOf(err) != model.AccessDenied {
 				t.Fatalf("a tenant token's POST /customers: want 403, got %v", err)
 			}

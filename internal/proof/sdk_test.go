@@ -57,6 +57,28 @@ func sdkList(ctx context.Context, c *membrane.Client, orgID, search string, arch
 	return out, nil
 }
 
+// sdkUpdate patches an org workspace.
+func sdkUpdate(ctx context.Context, c *membrane.Client, id string, p model.Patch) (*membrane.OrgWorkspace, error) {
+	return c.OrgWorkspaces.Update(ctx, id, updateRequest(p))
+}
+
+// sdkCreateCustomer creates a customer under an Idempotency-Key ("" for one of the client's).
+func sdkCreateCustomer(ctx context.Context, wc *membrane.WorkspaceClient, name, internalID string, fields map[string]any, key string) (*membrane.Customer, error) {
+	return wc.Customers.Create(ctx, &membrane.CreateCustomerRequest{Name: name, InternalID: internalID, Fields: fields,
+		IdempotencyKey: key})
+}
+
+// sdkRenameCustomer patches a customer's name.
+func sdkRenameCustomer(ctx context.Context, wc *membrane.WorkspaceClient, id, name string) (*membrane.Customer, error) {
+	return wc.Customers.Update(ctx, id, &membrane.UpdateCustomerRequest{Name: membrane.Ptr(name)})
+}
+
+// sdkReplaceCustomer replaces a customer with PUT.
+func sdkReplaceCustomer(ctx context.Context, wc *membrane.WorkspaceClient, id, name, internalID string, fields map[string]any, isTest bool) (*membrane.Customer, error) {
+	return wc.Customers.Replace(ctx, id, &membrane.ReplaceCustomerRequest{Name: name, InternalID: internalID,
+		Fields: fields, IsTest: isTest})
+}
+
 // updateRequest is the SDK request of a model patch.
 func updateRequest(p model.Patch) *membrane.UpdateOrgWorkspaceRequest {
 	r := &membrane.UpdateOrgWorkspaceRequest{
