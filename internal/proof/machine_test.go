@@ -287,7 +287,7 @@ func (m *machine) Instances(t *rapid.T) {
 	c, org := m.caller(t), m.org(t)
 	done := m.fault(t)
 	cx, cancel := ctx()
-	got, err := c.client.MembraneInstances.List(cx, org)
+	got, err := sdkInstances(cx, c.client, org)
 	cancel()
 	done()
 	want, k := m.w.m.ListInstances(c.model, org)

@@ -57,6 +57,11 @@ func sdkList(ctx context.Context, c *membrane.Client, orgID, search string, arch
 	return out, nil
 }
 
+// sdkInstances lists the instances an org may use.
+func sdkInstances(ctx context.Context, c *membrane.Client, orgID string) ([]*membrane.MembraneInstance, error) {
+	return c.MembraneInstances.List(ctx, orgID)
+}
+
 // sdkUpdate patches an org workspace.
 func sdkUpdate(ctx context.Context, c *membrane.Client, id string, p model.Patch) (*membrane.OrgWorkspace, error) {
 	return c.OrgWorkspaces.Update(ctx, id, updateRequest(p))
