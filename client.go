@@ -37,8 +37,8 @@ const defaultHTTPTimeout = 60 * time.Second
 type Client struct {
 	// OrgWorkspaces creates, configures, archives and restores org workspaces.
 	OrgWorkspaces *OrgWorkspacesService
-	// MembraneInstances lists the instances a workspace can be placed on.
-	MembraneInstances *MembraneInstancesService
+	// Instances lists the instances a workspace can be placed on.
+	Instances *InstancesService
 
 	api *apiClient
 }
@@ -74,9 +74,9 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	api := newAPIClient(cfg)
 	return &Client{
-		OrgWorkspaces:     &OrgWorkspacesService{api: api},
-		MembraneInstances: &MembraneInstancesService{api: api},
-		api:               api,
+		OrgWorkspaces: &OrgWorkspacesService{api: api},
+		Instances:     &InstancesService{api: api},
+		api:           api,
 	}, nil
 }
 

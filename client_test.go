@@ -109,7 +109,7 @@ func TestRequestHeaders(t *testing.T) {
 	assert.Empty(t, get.Header.Get("Idempotency-Key"))
 	assert.Empty(t, get.Body)
 
-	_, err = c.OrgWorkspaces.Update(ctx, "w1", &membrane.UpdateOrgWorkspaceRequest{Name: membrane.Ptr("x")})
+	_, err = c.OrgWorkspaces.Update(ctx, "w1", &membrane.UpdateOrgWorkspaceRequest{Name: membrane.Set("x")})
 	require.NoError(t, err)
 	assert.Equal(t, "application/json", s.Last(t).Header.Get("Content-Type"))
 }

@@ -2,6 +2,7 @@ package membrane
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -13,7 +14,8 @@ import (
 )
 
 // Customer is a tenant of a workspace: one customer of the platform that uses Membrane. Its
-// Credentials print as [REDACTED] (fmt, every verb) and are left out of logs; JSON carries them.
+// Credentials print (fmt, every verb) and marshal to JSON as [REDACTED], and are left out of
+// logs; call Credentials.Reveal for them.
 type Customer struct {
 	ID         string         `json:"id"`
 	Name       string         `json:"name"`
@@ -39,8 +41,22 @@ func (c Customer) LogValue() slog.Value {
 	)
 }
 
-// CreateCustomerRequest is the body of CustomersService.Create. Credentials print as [REDACTED]
-// (fmt and slog); JSON carries them.
+// Format prints c like fmt would, with its credentials redacted whatever the verb.
+func (c Customer) Format(f fmt.State, verb rune) {
+	type plain Customer // the same fields, without this method
+	formatPlain(f, verb, plain(c), "membrane.Customer")
+}
+
+// checkAnswer reports an answer that is not a customer: null, {} or one without an id.
+func (c *Customer) checkAnswer() error {
+	if c.ID == "" {
+		return errors.New("it is not a customer: it has no id")
+	}
+	return nil
+}
+
+// CreateCustomerRequest is the body of CustomersService.Create. Its Credentials print (fmt and
+// slog) and marshal to JSON as [REDACTED]; the client sends them as they are.
 type CreateCustomerRequest struct {
 	// Name is required.
 	Name string `json:"name"`
@@ -48,9 +64,25 @@ type CreateCustomerRequest struct {
 	InternalID  string         `json:"internalId,omitempty"`
 	Fields      map[string]any `json:"fields,omitempty"`
 	Credentials any            `json:"credentials,omitempty"`
-	// IdempotencyKey makes the create happen once however often it is sent. When empty, a random
-	// key is made for the call and reused by its retries.
-	IdempotencyKey string `json:"-"`
+}
+
+// MarshalJSON writes r with its credentials redacted.
+func (r CreateCustomerRequest) MarshalJSON() ([]byte, error) {
+	type plain CreateCustomerRequest
+	p := plain(r)
+	if p.Credentials != nil {
+		p.Credentials = Secret("")
+	}
+	return json.Marshal(p)
+}
+
+// wire returns r as the API must receive it, credentials revealed.
+func (r CreateCustomerRequest) wire() any {
+	type plain CreateCustomerRequest
+	p := plain(r)
+	p.Fields, _ = reveal(r.Fields).(map[string]any)
+	p.Credentials = reveal(r.Credentials)
+	return p
 }
 
 // Format prints r like fmt would, with its credentials redacted whatever the verb.
@@ -66,25 +98,48 @@ func (r CreateCustomerRequest) Format(f fmt.State, verb rune) {
 // LogValue logs r as Format prints it with %+v, credentials redacted.
 func (r CreateCustomerRequest) LogValue() slog.Value { return slog.StringValue(fmt.Sprintf("%+v", r)) }
 
-// UpdateCustomerRequest is the body of CustomersService.Update. Unset fields are left out and stay
-// as they are; set fields are sent even when empty. Fields is sent when not nil (an empty map
-// sends {}); Credentials when not nil (json.RawMessage("null") sends null);
-// AICreditsRolling30DayLimit: Null[float64]() clears the limit. Credentials print as [REDACTED]
-// (fmt and slog); JSON carries them.
+// UpdateCustomerRequest is the body of CustomersService.Update. Every field is an Optional (see
+// Optional): unset fields are left out and stay as they are; Set(v) sends v, even "" or an empty
+// map; Null clears a field (AICreditsRolling30DayLimit, Credentials). Its Credentials print (fmt
+// and slog) and marshal to JSON as [REDACTED]; the client sends them as they are.
 type UpdateCustomerRequest struct {
-	Name                       *string           `json:"name,omitempty"`
-	InternalID                 *string           `json:"internalId,omitempty"`
-	Fields                     map[string]any    `json:"fields,omitzero"`
-	Credentials                any               `json:"credentials,omitempty"`
-	AICreditsRolling30DayLimit Nullable[float64] `json:"aiCreditsRolling30DayLimit,omitzero"`
+	Name                       Optional[string]         `json:"name,omitzero"`
+	InternalID                 Optional[string]         `json:"internalId,omitzero"`
+	Fields                     Optional[map[string]any] `json:"fields,omitzero"`
+	Credentials                Optional[any]            `json:"credentials,omitzero"`
+	AICreditsRolling30DayLimit Optional[float64]        `json:"aiCreditsRolling30DayLimit,omitzero"`
+}
+
+// MarshalJSON writes r with its credentials redacted.
+func (r UpdateCustomerRequest) MarshalJSON() ([]byte, error) {
+	type plain UpdateCustomerRequest
+	p := plain(r)
+	if _, ok := p.Credentials.Get(); ok {
+		p.Credentials = Set[any](Secret(""))
+	}
+	return json.Marshal(p)
+}
+
+// wire returns r as the API must receive it, credentials revealed.
+func (r UpdateCustomerRequest) wire() any {
+	type plain UpdateCustomerRequest
+	p := plain(r)
+	if v, ok := r.Credentials.Get(); ok {
+		p.Credentials = Set(reveal(v))
+	}
+	if v, ok := r.Fields.Get(); ok {
+		m, _ := reveal(v).(map[string]any)
+		p.Fields = Set(m)
+	}
+	return p
 }
 
 // Format prints r like fmt would, with its credentials redacted whatever the verb.
 func (r UpdateCustomerRequest) Format(f fmt.State, verb rune) {
 	type plain UpdateCustomerRequest
 	p := plain(r)
-	if p.Credentials != nil {
-		p.Credentials = Secret("") // prints [REDACTED]
+	if _, ok := p.Credentials.Get(); ok {
+		p.Credentials = Set[any](Secret("")) // prints [REDACTED]
 	}
 	formatPlain(f, verb, p, "membrane.UpdateCustomerRequest")
 }
@@ -95,7 +150,8 @@ func (r UpdateCustomerRequest) LogValue() slog.Value { return slog.StringValue(f
 // ReplaceCustomerRequest is the body of CustomersService.Replace: the whole customer. Name is
 // required. Fields, Credentials, IsTest and AICreditsRolling30DayLimit that are not set (nil,
 // false) are cleared on the server; an empty InternalID keeps the one the customer has (it is the
-// tenant key that tokens name). Credentials print as [REDACTED] (fmt and slog); JSON carries them.
+// tenant key that tokens name). Its Credentials print (fmt and slog) and marshal to JSON as
+// [REDACTED]; the client sends them as they are.
 type ReplaceCustomerRequest struct {
 	Name                       string         `json:"name"`
 	InternalID                 string         `json:"internalId,omitempty"`
@@ -103,6 +159,25 @@ type ReplaceCustomerRequest struct {
 	Credentials                any            `json:"credentials,omitempty"`
 	IsTest                     bool           `json:"isTest,omitempty"`
 	AICreditsRolling30DayLimit *float64       `json:"aiCreditsRolling30DayLimit,omitempty"`
+}
+
+// MarshalJSON writes r with its credentials redacted.
+func (r ReplaceCustomerRequest) MarshalJSON() ([]byte, error) {
+	type plain ReplaceCustomerRequest
+	p := plain(r)
+	if p.Credentials != nil {
+		p.Credentials = Secret("")
+	}
+	return json.Marshal(p)
+}
+
+// wire returns r as the API must receive it, credentials revealed.
+func (r ReplaceCustomerRequest) wire() any {
+	type plain ReplaceCustomerRequest
+	p := plain(r)
+	p.Fields, _ = reveal(r.Fields).(map[string]any)
+	p.Credentials = reveal(r.Credentials)
+	return p
 }
 
 // Format prints r like fmt would, with its credentials redacted whatever the verb.
@@ -141,6 +216,9 @@ type CustomerList struct {
 // LogValue logs the page as Customer.LogValue logs each customer, credentials left out.
 func (l CustomerList) LogValue() slog.Value { return logPage(l.Items, l.Cursor) }
 
+// checkAnswer reports a page without items, or with an item that is not a customer.
+func (l *CustomerList) checkAnswer() error { return checkItems(l.Items) }
+
 // CustomersService calls the customer endpoints of the workspace API. It needs a workspace-level
 // token (no tenant, or isAdmin).
 type CustomersService struct {
@@ -149,8 +227,9 @@ type CustomersService struct {
 
 // Create creates a customer.
 //
-// POST /customers. It carries an Idempotency-Key, so its retries never create twice.
-func (s *CustomersService) Create(ctx context.Context, req *CreateCustomerRequest) (*Customer, error) {
+// POST /customers. It carries an Idempotency-Key (see WithIdempotencyKey), so its retries never
+// create twice.
+func (s *CustomersService) Create(ctx context.Context, req *CreateCustomerRequest, opts ...CallOption) (*Customer, error) {
 	const op = "Customers.Create"
 	if req == nil {
 		return nil, errors.New("membrane: " + op + ": the request is nil")
@@ -158,12 +237,8 @@ func (s *CustomersService) Create(ctx context.Context, req *CreateCustomerReques
 	if strings.TrimSpace(req.Name) == "" {
 		return nil, errors.New("membrane: " + op + ": Name is empty")
 	}
-	key := req.IdempotencyKey
-	if key == "" {
-		key = newIdempotencyKey()
-	}
 	cu := new(Customer)
-	err := s.api.do(ctx, call{op: op, method: http.MethodPost, path: "/customers", body: req, idempotencyKey: key}, cu)
+	err := s.api.do(ctx, call{op: op, method: http.MethodPost, path: "/customers", body: req, opts: opts}, cu)
 	if err != nil {
 		return nil, err
 	}
@@ -173,14 +248,14 @@ func (s *CustomersService) Create(ctx context.Context, req *CreateCustomerReques
 // Get fetches a customer.
 //
 // GET /customers/{id}.
-func (s *CustomersService) Get(ctx context.Context, id string) (*Customer, error) {
-	return s.one(ctx, "Customers.Get", http.MethodGet, id, "", nil)
+func (s *CustomersService) Get(ctx context.Context, id string, opts ...CallOption) (*Customer, error) {
+	return s.one(ctx, "Customers.Get", http.MethodGet, id, "", nil, opts)
 }
 
 // List fetches one page of customers; opts may be nil.
 //
 // GET /customers.
-func (s *CustomersService) List(ctx context.Context, opts *ListCustomersOptions) (*CustomerList, error) {
+func (s *CustomersService) List(ctx context.Context, opts *ListCustomersOptions, callOpts ...CallOption) (*CustomerList, error) {
 	const op = "Customers.List"
 	if opts == nil {
 		opts = &ListCustomersOptions{}
@@ -189,17 +264,18 @@ func (s *CustomersService) List(ctx context.Context, opts *ListCustomersOptions)
 		return nil, err
 	}
 	page := new(CustomerList)
-	if err := s.api.do(ctx, call{op: op, method: http.MethodGet, path: "/customers", query: opts}, page); err != nil {
+	if err := s.api.do(ctx, call{op: op, method: http.MethodGet, path: "/customers", query: opts, opts: callOpts}, page); err != nil {
 		return nil, err
 	}
 	return page, nil
 }
 
 // All iterates over the customers of every page, starting at opts.Cursor; opts may be nil and is
-// never modified. On an error it yields the error once and stops.
+// never modified. The call options apply to every page. On an error, a cursor the server already
+// gave included, it yields the error once and stops.
 //
 // GET /customers, once per page.
-func (s *CustomersService) All(ctx context.Context, opts *ListCustomersOptions) iter.Seq2[*Customer, error] {
+func (s *CustomersService) All(ctx context.Context, opts *ListCustomersOptions, callOpts ...CallOption) iter.Seq2[*Customer, error] {
 	var base ListCustomersOptions
 	if opts != nil {
 		base = *opts
@@ -207,7 +283,7 @@ func (s *CustomersService) All(ctx context.Context, opts *ListCustomersOptions) 
 	return paginate(base.Cursor, func(cursor string) ([]*Customer, string, error) {
 		o := base
 		o.Cursor = cursor
-		page, err := s.List(ctx, &o)
+		page, err := s.List(ctx, &o, callOpts...)
 		if err != nil {
 			return nil, "", err
 		}
@@ -218,18 +294,18 @@ func (s *CustomersService) All(ctx context.Context, opts *ListCustomersOptions) 
 // Update changes the fields set in req and leaves the others as they are.
 //
 // PATCH /customers/{id}.
-func (s *CustomersService) Update(ctx context.Context, id string, req *UpdateCustomerRequest) (*Customer, error) {
+func (s *CustomersService) Update(ctx context.Context, id string, req *UpdateCustomerRequest, opts ...CallOption) (*Customer, error) {
 	if req == nil {
 		return nil, errors.New("membrane: Customers.Update: the request is nil")
 	}
-	return s.one(ctx, "Customers.Update", http.MethodPatch, id, "", req)
+	return s.one(ctx, "Customers.Update", http.MethodPatch, id, "", req, opts)
 }
 
 // Replace replaces the whole customer with req: what req leaves unset is cleared, except the
 // internal id, which stays when req.InternalID is empty.
 //
 // PUT /customers/{id}.
-func (s *CustomersService) Replace(ctx context.Context, id string, req *ReplaceCustomerRequest) (*Customer, error) {
+func (s *CustomersService) Replace(ctx context.Context, id string, req *ReplaceCustomerRequest, opts ...CallOption) (*Customer, error) {
 	const op = "Customers.Replace"
 	if req == nil {
 		return nil, errors.New("membrane: " + op + ": the request is nil")
@@ -237,32 +313,31 @@ func (s *CustomersService) Replace(ctx context.Context, id string, req *ReplaceC
 	if strings.TrimSpace(req.Name) == "" {
 		return nil, errors.New("membrane: " + op + ": Name is empty")
 	}
-	return s.one(ctx, op, http.MethodPut, id, "", req)
+	return s.one(ctx, op, http.MethodPut, id, "", req, opts)
 }
 
 // Archive archives a customer.
 //
 // DELETE /customers/{id}.
-func (s *CustomersService) Archive(ctx context.Context, id string) (*Customer, error) {
-	return s.one(ctx, "Customers.Archive", http.MethodDelete, id, "", nil)
+func (s *CustomersService) Archive(ctx context.Context, id string, opts ...CallOption) (*Customer, error) {
+	return s.one(ctx, "Customers.Archive", http.MethodDelete, id, "", nil, opts)
 }
 
 // Restore brings an archived customer back.
 //
-// POST /customers/{id}/restore, with an Idempotency-Key made for the call and reused by its
-// retries.
-func (s *CustomersService) Restore(ctx context.Context, id string) (*Customer, error) {
-	return s.one(ctx, "Customers.Restore", http.MethodPost, id, "/restore", nil)
+// POST /customers/{id}/restore, with an Idempotency-Key (see WithIdempotencyKey).
+func (s *CustomersService) Restore(ctx context.Context, id string, opts ...CallOption) (*Customer, error) {
+	return s.one(ctx, "Customers.Restore", http.MethodPost, id, "/restore", nil, opts)
 }
 
 // one performs a call on a single customer that answers with the customer.
-func (s *CustomersService) one(ctx context.Context, op, method, id, suffix string, body any) (*Customer, error) {
+func (s *CustomersService) one(ctx context.Context, op, method, id, suffix string, body any, opts []CallOption) (*Customer, error) {
 	if err := requireID(op, "id", id); err != nil {
 		return nil, err
 	}
 	cu := new(Customer)
 	path := "/customers/" + url.PathEscape(id) + suffix
-	if err := s.api.do(ctx, call{op: op, method: method, path: path, body: body}, cu); err != nil {
+	if err := s.api.do(ctx, call{op: op, method: method, path: path, body: body, opts: opts}, cu); err != nil {
 		return nil, err
 	}
 	return cu, nil

@@ -2,7 +2,6 @@ package membrane_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"testing"
 	"testing/synctest"
@@ -77,7 +76,7 @@ func TestCustomersRequests(t *testing.T) {
 		{
 			name: "update",
 			call: func(ctx context.Context, c *membrane.WorkspaceClient) error {
-				_, err := c.Customers.Update(ctx, "c1", &membrane.UpdateCustomerRequest{Name: membrane.Ptr("New")})
+				_, err := c.Customers.Update(ctx, "c1", &membrane.UpdateCustomerRequest{Name: membrane.Set("New")})
 				return err
 			},
 			answer: customerJSON("c1"), method: "PATCH", path: "/customers/c1", body: `{"name":"New"}`,
@@ -217,12 +216,12 @@ func TestCustomersUpdateSendsOnlyWhatIsSet(t *testing.T) {
 	}{
 		{"nothing", membrane.UpdateCustomerRequest{}, `{}`},
 		{"empty values", membrane.UpdateCustomerRequest{
-			Name: membrane.Ptr(""), InternalID: membrane.Ptr(""), Fields: map[string]any{},
+			Name: membrane.Set(""), InternalID: membrane.Set(""), Fields: membrane.Set(map[string]any{}),
 		}, `{"name":"","internalId":"","fields":{}}`},
 		{"nulls", membrane.UpdateCustomerRequest{
-			Credentials: json.RawMessage("null"), AICreditsRolling30DayLimit: membrane.Null[float64](),
+			Credentials: membrane.Null[any](), AICreditsRolling30DayLimit: membrane.Null[float64](),
 		}, `{"credentials":null,"aiCreditsRolling30DayLimit":null}`},
-		{"zero limit", membrane.UpdateCustomerRequest{AICreditsRolling30DayLimit: membrane.NullableValue(0.0)},
+		{"zero limit", membrane.UpdateCustomerRequest{AICreditsRolling30DayLimit: membrane.Set(0.0)},
 			`{"aiCreditsRolling30DayLimit":0}`},
 	}
 	for _, tt := range tests {
@@ -289,7 +288,7 @@ func TestCustomersCreateKeepsItsKeyAcrossRetries(t *testing.T) {
 			return nil
 		})
 		c := newWorkspaceClient(t, s)
-		_, err := c.Customers.Create(t.Context(), &membrane.CreateCustomerRequest{Name: "A", IdempotencyKey: "k-1"})
+		_, err := c.Customers.Create(t.Context(), &membrane.CreateCustomerRequest{Name: "A"}, membrane.WithIdempotencyKey("k-1"))
 		require.NoError(t, err)
 		reqs := s.Requests()
 		require.Len(t, reqs, 2)

@@ -17,6 +17,7 @@ import (
 var sentinels = []error{
 	membrane.ErrBadRequest, membrane.ErrNotAuthenticated, membrane.ErrAccessDenied, membrane.ErrNotFound,
 	membrane.ErrAlreadyExists, membrane.ErrRateLimited, membrane.ErrInternal, membrane.ErrDependency,
+	membrane.ErrConflict, membrane.ErrUnavailable, membrane.ErrNoResponse,
 }
 
 func TestErrorStatuses(t *testing.T) {
@@ -33,13 +34,16 @@ func TestErrorStatuses(t *testing.T) {
 		{status: 401, typ: "bad_request", key: "not_authenticated", matches: []error{membrane.ErrNotAuthenticated}},
 		{status: 403, typ: "bad_request", key: "access_denied", matches: []error{membrane.ErrAccessDenied}},
 		{status: 404, typ: "bad_request", key: "not_found", matches: []error{membrane.ErrNotFound}},
+		{status: 409, typ: "bad_request", key: "idempotency_key_in_use", matches: []error{membrane.ErrConflict}},
+		{status: 409, typ: "bad_request", key: "version_conflict", matches: []error{membrane.ErrConflict}},
 		{status: 413, typ: "bad_request"},
 		{status: 429, typ: "bad_request", key: "rate_limit_exceeded", matches: []error{membrane.ErrRateLimited},
 			retryAfter: "30", wantRetryAft: 30 * time.Second},
 		{status: 500, typ: "internal", matches: []error{membrane.ErrInternal}},
 		{status: 502, typ: "dependency_error", matches: []error{membrane.ErrDependency}},
-		{status: 503, typ: "internal", matches: []error{membrane.ErrInternal}, retryAfter: "5", wantRetryAft: 5 * time.Second},
-		{status: 504, typ: "dependency_error", matches: []error{membrane.ErrDependency}},
+		{status: 502, typ: "internal", matches: []error{membrane.ErrUnavailable}},
+		{status: 503, typ: "internal", matches: []error{membrane.ErrUnavailable}, retryAfter: "5", wantRetryAft: 5 * time.Second},
+		{status: 504, typ: "internal", matches: []error{membrane.ErrUnavailable}},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%d %s", tt.status, tt.key), func(t *testing.T) {
@@ -87,7 +91,7 @@ func TestErrorMessageHasEveryFactOnOneLine(t *testing.T) {
 	_, err := c.OrgWorkspaces.Get(t.Context(), "w1")
 	require.Error(t, err)
 	msg := err.Error()
-	assert.Equal(t, "membrane: GET https://hub.test/api/org-workspaces/w1: 404 bad_request/not_found: "+
+	assert.Equal(t, "membrane: GET https://hub.test/api/org-workspaces/w1: 404 not_found: "+
 		"workspace not found (request id req-1, 1 attempt)", msg)
 	assert.NotContains(t, msg, "\n")
 	assert.NotContains(t, msg, "hunter2")
@@ -124,11 +128,13 @@ func TestNonJSONErrorBody(t *testing.T) {
 	var apiErr *membrane.Error
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, http.StatusBadGateway, apiErr.StatusCode)
-	assert.Equal(t, "dependency_error", apiErr.Type)
+	assert.Equal(t, "internal", apiErr.Type)
 	assert.True(t, strings.HasPrefix(apiErr.Message, "<html> <head><title>502 Bad Gateway</title></head>"), apiErr.Message)
 	assert.LessOrEqual(t, len(apiErr.Message), 210)
 	assert.NotContains(t, apiErr.Message, "\n")
-	assert.ErrorIs(t, err, membrane.ErrDependency)
+	assert.ErrorIs(t, err, membrane.ErrUnavailable, "a proxy's 502 is not the API's dependency error")
+	assert.NotErrorIs(t, err, membrane.ErrDependency)
+	assert.NotErrorIs(t, err, membrane.ErrInternal)
 }
 
 func TestEmptyErrorBodyUsesTheStatusText(t *testing.T) {
@@ -149,5 +155,10 @@ func TestErrorMatchesByTypeToo(t *testing.T) {
 	t.Parallel()
 	assert.ErrorIs(t, &membrane.Error{StatusCode: 503, Type: "dependency_error"}, membrane.ErrDependency)
 	assert.ErrorIs(t, &membrane.Error{StatusCode: 418, Type: "internal"}, membrane.ErrInternal)
+	assert.NotErrorIs(t, &membrane.Error{StatusCode: 503, Type: "internal"}, membrane.ErrInternal)
+	assert.ErrorIs(t, &membrane.Error{StatusCode: 503, Type: "internal"}, membrane.ErrUnavailable)
+	assert.ErrorIs(t, &membrane.Error{StatusCode: 502, Type: "dependency_error"}, membrane.ErrDependency)
+	assert.NotErrorIs(t, &membrane.Error{StatusCode: 502, Type: "dependency_error"}, membrane.ErrUnavailable)
+	assert.ErrorIs(t, &membrane.Error{StatusCode: 409}, membrane.ErrConflict)
 	assert.NotErrorIs(t, &membrane.Error{StatusCode: 409}, membrane.ErrBadRequest)
 }

@@ -36,8 +36,8 @@ func ExampleWorkspaceClaims_signer() {
 	}
 	publicKeys := []membrane.PublicKey{{Name: "signing-2025", PublicKey: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))}}
 	_, err = client.OrgWorkspaces.Update(ctx, ws.ID, &membrane.UpdateOrgWorkspaceRequest{
-		PublicKeys: &publicKeys,
-		Settings:   &membrane.WorkspaceSettings{DisableSecretKeyAuth: membrane.Ptr(true)},
+		PublicKeys: membrane.Set(publicKeys),
+		Settings:   membrane.Set(membrane.WorkspaceSettings{DisableSecretKeyAuth: membrane.Set(true)}),
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -38,8 +38,8 @@ func ExampleOrgWorkspacesService_Create() {
 		return
 	}
 	ws, err = client.OrgWorkspaces.Update(ctx, ws.ID, &membrane.UpdateOrgWorkspaceRequest{
-		WebhookURI: membrane.Ptr("https://acme.example/hooks"),
-		Settings:   &membrane.WorkspaceSettings{EnableAPILogs: membrane.Ptr(true)},
+		WebhookURI: membrane.Set("https://acme.example/hooks"),
+		Settings:   membrane.Set(membrane.WorkspaceSettings{EnableAPILogs: membrane.Set(true)}),
 	})
 	if err != nil {
 		fmt.Println(err)
@@ -47,7 +47,7 @@ func ExampleOrgWorkspacesService_Create() {
 	}
 	fmt.Println("name:", ws.Name)
 	fmt.Println("webhook:", ws.WebhookURI)
-	fmt.Println("api logs:", *ws.Settings.EnableAPILogs)
+	fmt.Println("api logs:", ws.Settings.EnableAPILogs)
 	fmt.Println("secret:", ws.Secret)
 	fmt.Println("secret length:", len(ws.Secret.Reveal()))
 	// Output:
@@ -94,7 +94,7 @@ func ExampleOrgWorkspacesService_Client() {
 		return
 	}
 	// A workspace client at the workspace's instance, with a token the hub mints (and re-mints).
-	wc, err := client.OrgWorkspaces.Client(ctx, ws, &membrane.AccessTokenRequest{IsAdmin: true})
+	wc, err := client.OrgWorkspaces.Client(ws, &membrane.AccessTokenRequest{IsAdmin: true})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -207,4 +207,53 @@ func ExampleRetryPolicy() {
 	// workspaces: 1
 	// attempt 1: status 0, same key: true
 	// attempt 2: status 200, same key: true
+}
+
+// A test that sets the fake's clock (fake.WithClock) mints workspace tokens offline with that
+// same clock: the fake checks a token's exp against its own time, so a token minted with the
+// wall clock is expired in the fake's year 2100.
+func ExampleMintWorkspaceToken_fakeClock() {
+	clock := func() time.Time { return time.Date(2100, 1, 1, 12, 0, 0, 0, time.UTC) }
+	srv, err := fake.New(fake.WithClock(clock))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Close()
+	ctx := context.Background()
+	client, err := membrane.NewClient(membrane.WithBaseURL(srv.URL()), membrane.WithToken(srv.AdminToken()),
+		membrane.WithHTTPClient(srv.HTTPClient()))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ws, err := client.OrgWorkspaces.Create(ctx, &membrane.CreateOrgWorkspaceRequest{OrgID: srv.OrgID(), Name: "Acme"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, mint := range []struct {
+		name   string
+		claims membrane.WorkspaceClaims
+	}{
+		{"the wall clock", membrane.WorkspaceClaims{}},
+		{"the fake's clock", membrane.WorkspaceClaims{Now: clock}},
+	} {
+		token, err := membrane.MintWorkspaceToken(ws.Key, ws.Secret, mint.claims)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		wc, err := membrane.NewWorkspaceClient(membrane.WithBaseURL(srv.URL()), membrane.WithToken(token),
+			membrane.WithHTTPClient(srv.HTTPClient()))
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		_, err = wc.Customers.List(ctx, nil)
+		fmt.Printf("minted with %s: accepted %t\n", mint.name, err == nil)
+	}
+	// Output:
+	// minted with the wall clock: accepted false
+	// minted with the fake's clock: accepted true
 }

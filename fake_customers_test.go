@@ -34,7 +34,7 @@ func TestFakeOrgWorkspaceClientManagesCustomers(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, cu, got)
 
-	updated, err := wc.Customers.Update(t.Context(), cu.ID, &membrane.UpdateCustomerRequest{Name: membrane.Ptr("Globex Corp")})
+	updated, err := wc.Customers.Update(t.Context(), cu.ID, &membrane.UpdateCustomerRequest{Name: membrane.Set("Globex Corp")})
 	require.NoError(t, err)
 	assert.Equal(t, "Globex Corp", updated.Name)
 
@@ -120,7 +120,7 @@ func TestFakeCustomerUpdateMergesAndClears(t *testing.T) {
 	cu := createCustomer(t, wc, &membrane.CreateCustomerRequest{Name: "Initech", InternalID: "initech", Fields: map[string]any{"seats": 5.0}})
 
 	limited, err := wc.Customers.Update(t.Context(), cu.ID, &membrane.UpdateCustomerRequest{
-		AICreditsRolling30DayLimit: membrane.NullableValue(250.0),
+		AICreditsRolling30DayLimit: membrane.Set(250.0),
 	})
 	require.NoError(t, err)
 	assert.Equal(t, membrane.Ptr(250.0), limited.AICreditsRolling30DayLimit)
@@ -128,7 +128,7 @@ func TestFakeCustomerUpdateMergesAndClears(t *testing.T) {
 	assert.Equal(t, "initech", limited.InternalID)
 	assert.Equal(t, map[string]any{"seats": 5.0}, limited.Fields)
 
-	renamed, err := wc.Customers.Update(t.Context(), cu.ID, &membrane.UpdateCustomerRequest{Name: membrane.Ptr("Initech Ltd")})
+	renamed, err := wc.Customers.Update(t.Context(), cu.ID, &membrane.UpdateCustomerRequest{Name: membrane.Set("Initech Ltd")})
 	require.NoError(t, err)
 	assert.Equal(t, membrane.Ptr(250.0), renamed.AICreditsRolling30DayLimit, "the limit stays when not sent")
 
@@ -192,10 +192,10 @@ func TestFakeCustomerCreateWithIdempotencyKeyHappensOnce(t *testing.T) {
 	t.Parallel()
 	e := newFakeEnv(t)
 	wc := e.adminWorkspaceClient(t, e.createWorkspace(t, "idempotent customers"))
-	req := &membrane.CreateCustomerRequest{Name: "Once", IdempotencyKey: "customer-once"}
+	req := &membrane.CreateCustomerRequest{Name: "Once"}
 
-	first := createCustomer(t, wc, req)
-	second := createCustomer(t, wc, req)
+	first := createCustomer(t, wc, req, membrane.WithIdempotencyKey("customer-once"))
+	second := createCustomer(t, wc, req, membrane.WithIdempotencyKey("customer-once"))
 	assert.Equal(t, first, second)
 	page, err := wc.Customers.List(t.Context(), nil)
 	require.NoError(t, err)

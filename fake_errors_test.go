@@ -130,7 +130,7 @@ var fakeAPIErrorCases = []apiErrorCase{
 		run: func(t *testing.T, e *fakeEnv) failedCall {
 			ws := e.createWorkspace(t, "typed")
 			_, err := e.admin.OrgWorkspaces.Update(t.Context(), ws.ID, &membrane.UpdateOrgWorkspaceRequest{
-				Name: membrane.Ptr("renamed"), Type: membrane.Ptr(membrane.WorkspaceType("staging")),
+				Name: membrane.Set("renamed"), Type: membrane.Set(membrane.WorkspaceType("staging")),
 			})
 			return failedCall{err, http.MethodPatch, e.workspaceURL(ws.ID)}
 		},
@@ -147,7 +147,7 @@ var fakeAPIErrorCases = []apiErrorCase{
 			ws := e.createWorkspace(t, "x")
 			wc := e.adminWorkspaceClient(t, ws)
 			cu := createCustomer(t, wc, &membrane.CreateCustomerRequest{Name: "Named"})
-			_, err := wc.Customers.Update(t.Context(), cu.ID, &membrane.UpdateCustomerRequest{Name: membrane.Ptr("")})
+			_, err := wc.Customers.Update(t.Context(), cu.ID, &membrane.UpdateCustomerRequest{Name: membrane.Set("")})
 			return failedCall{err, http.MethodPatch, ws.APIBaseURI + "/customers/" + cu.ID}
 		},
 		sentinels: []error{membrane.ErrBadRequest}, status: http.StatusBadRequest, field: "name",
@@ -159,7 +159,7 @@ var fakeAPIErrorCases = []apiErrorCase{
 			wc := e.adminWorkspaceClient(t, ws)
 			cu := createCustomer(t, wc, &membrane.CreateCustomerRequest{Name: "Limited"})
 			_, err := wc.Customers.Update(t.Context(), cu.ID, &membrane.UpdateCustomerRequest{
-				AICreditsRolling30DayLimit: membrane.NullableValue(-1.0),
+				AICreditsRolling30DayLimit: membrane.Set(-1.0),
 			})
 			return failedCall{err, http.MethodPatch, ws.APIBaseURI + "/customers/" + cu.ID}
 		},
@@ -183,7 +183,7 @@ var fakeAPIErrorCases = []apiErrorCase{
 			ws := e.createWorkspace(t, "archived")
 			_, err := e.admin.OrgWorkspaces.Archive(t.Context(), ws.ID)
 			require.NoError(t, err)
-			_, err = e.admin.OrgWorkspaces.Update(t.Context(), ws.ID, &membrane.UpdateOrgWorkspaceRequest{Name: membrane.Ptr("renamed")})
+			_, err = e.admin.OrgWorkspaces.Update(t.Context(), ws.ID, &membrane.UpdateOrgWorkspaceRequest{Name: membrane.Set("renamed")})
 			return failedCall{err, http.MethodPatch, e.workspaceURL(ws.ID)}
 		},
 		sentinels: []error{membrane.ErrBadRequest}, status: http.StatusBadRequest, inMessage: "archived",
@@ -205,15 +205,15 @@ var fakeAPIErrorCases = []apiErrorCase{
 	{
 		name: "idempotency key reused for another request",
 		run: func(t *testing.T, e *fakeEnv) failedCall {
-			req := membrane.CreateOrgWorkspaceRequest{OrgID: e.srv.OrgID(), Name: "first", IdempotencyKey: "reused"}
-			_, err := e.admin.OrgWorkspaces.Create(t.Context(), &req)
+			req := membrane.CreateOrgWorkspaceRequest{OrgID: e.srv.OrgID(), Name: "first"}
+			_, err := e.admin.OrgWorkspaces.Create(t.Context(), &req, membrane.WithIdempotencyKey("reused"))
 			require.NoError(t, err)
 			req.Name = "second"
-			_, err = e.admin.OrgWorkspaces.Create(t.Context(), &req)
+			_, err = e.admin.OrgWorkspaces.Create(t.Context(), &req, membrane.WithIdempotencyKey("reused"))
 			return failedCall{err, http.MethodPost, e.srv.URL() + "/org-workspaces"}
 		},
-		sentinels: []error{membrane.ErrBadRequest}, status: http.StatusBadRequest, inMessage: "Idempotency-Key",
-		unchanged: func(t *testing.T, e *fakeEnv) { assert.Len(t, e.workspaceIDs(t), 1) },
+		sentinels: []error{membrane.ErrBadRequest}, status: http.StatusBadRequest, key: "idempotency_key_reused",
+		inMessage: "Idempotency-Key", unchanged: func(t *testing.T, e *fakeEnv) { assert.Len(t, e.workspaceIDs(t), 1) },
 	},
 }
 
@@ -275,7 +275,7 @@ func TestFakeSDKValidatesBeforeAnyRequest(t *testing.T) {
 			return err
 		}},
 		{"update with a blank id", func(ctx context.Context, e *fakeEnv, _ *membrane.WorkspaceClient) error {
-			_, err := e.admin.OrgWorkspaces.Update(ctx, "  ", &membrane.UpdateOrgWorkspaceRequest{Name: membrane.Ptr("x")})
+			_, err := e.admin.OrgWorkspaces.Update(ctx, "  ", &membrane.UpdateOrgWorkspaceRequest{Name: membrane.Set("x")})
 			return err
 		}},
 		{"update with a nil request", func(ctx context.Context, e *fakeEnv, _ *membrane.WorkspaceClient) error {
@@ -302,12 +302,12 @@ func TestFakeSDKValidatesBeforeAnyRequest(t *testing.T) {
 			_, err := e.admin.OrgWorkspaces.List(ctx, &membrane.ListOrgWorkspacesOptions{Limit: 1001})
 			return err
 		}},
-		{"instances without org", func(ctx context.Context, e *fakeEnv, _ *membrane.WorkspaceClient) error {
-			_, err := e.admin.MembraneInstances.List(ctx, "")
+		{"instances with an org id of control characters", func(ctx context.Context, e *fakeEnv, _ *membrane.WorkspaceClient) error {
+			_, err := e.admin.Instances.List(ctx, "o\n1")
 			return err
 		}},
 		{"client for a workspace without id", func(ctx context.Context, e *fakeEnv, _ *membrane.WorkspaceClient) error {
-			_, err := e.admin.OrgWorkspaces.Client(ctx, &membrane.OrgWorkspace{}, nil)
+			_, err := e.admin.OrgWorkspaces.Client(&membrane.OrgWorkspace{}, nil)
 			return err
 		}},
 		{"create a customer without name", func(ctx context.Context, _ *fakeEnv, wc *membrane.WorkspaceClient) error {

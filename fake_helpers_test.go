@@ -130,7 +130,7 @@ func (e *fakeEnv) tokenClient(t *testing.T, ws *membrane.OrgWorkspace, req *memb
 // adminWorkspaceClient is a workspace-level client of ws, built by OrgWorkspaces.Client.
 func (e *fakeEnv) adminWorkspaceClient(t *testing.T, ws *membrane.OrgWorkspace) *membrane.WorkspaceClient {
 	t.Helper()
-	wc, err := e.admin.OrgWorkspaces.Client(t.Context(), ws, nil)
+	wc, err := e.admin.OrgWorkspaces.Client(ws, nil)
 	require.NoError(t, err)
 	return wc
 }
@@ -160,9 +160,9 @@ func (e *fakeEnv) workspaceIDs(t *testing.T) []string {
 	return ids
 }
 
-func createCustomer(t *testing.T, wc *membrane.WorkspaceClient, req *membrane.CreateCustomerRequest) *membrane.Customer {
+func createCustomer(t *testing.T, wc *membrane.WorkspaceClient, req *membrane.CreateCustomerRequest, opts ...membrane.CallOption) *membrane.Customer {
 	t.Helper()
-	cu, err := wc.Customers.Create(t.Context(), req)
+	cu, err := wc.Customers.Create(t.Context(), req, opts...)
 	require.NoError(t, err)
 	return cu
 }

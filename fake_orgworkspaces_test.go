@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	membrane "github.com/membrane-community/membrane-go"
+	"github.com/membrane-community/membrane-go/fake"
 )
 
 func TestFakeCreateOrgWorkspace(t *testing.T) {
@@ -151,7 +152,7 @@ type updateCase struct {
 var fakeUpdateCases = []updateCase{
 	{
 		name: "name and webhook",
-		req:  membrane.UpdateOrgWorkspaceRequest{Name: membrane.Ptr("Renamed"), WebhookURI: membrane.Ptr("https://hooks.example/in")},
+		req:  membrane.UpdateOrgWorkspaceRequest{Name: membrane.Set("Renamed"), WebhookURI: membrane.Set("https://hooks.example/in")},
 		check: func(t *testing.T, ws *membrane.OrgWorkspace) {
 			assert.Equal(t, "Renamed", ws.Name)
 			assert.Equal(t, "https://hooks.example/in", ws.WebhookURI)
@@ -159,60 +160,60 @@ var fakeUpdateCases = []updateCase{
 	},
 	{
 		name:   "settings merge key by key",
-		before: &membrane.UpdateOrgWorkspaceRequest{Name: membrane.Ptr("Kept"), Settings: &membrane.WorkspaceSettings{EnableAPILogs: membrane.Ptr(true)}},
-		req:    membrane.UpdateOrgWorkspaceRequest{Settings: &membrane.WorkspaceSettings{EnableWebhookLogs: membrane.Ptr(false)}},
+		before: &membrane.UpdateOrgWorkspaceRequest{Name: membrane.Set("Kept"), Settings: membrane.Set(membrane.WorkspaceSettings{EnableAPILogs: membrane.Set(true)})},
+		req:    membrane.UpdateOrgWorkspaceRequest{Settings: membrane.Set(membrane.WorkspaceSettings{EnableWebhookLogs: membrane.Set(false)})},
 		check: func(t *testing.T, ws *membrane.OrgWorkspace) {
 			require.NotNil(t, ws.Settings)
-			assert.Equal(t, membrane.Ptr(true), ws.Settings.EnableAPILogs, "a setting not sent stays")
-			assert.Equal(t, membrane.Ptr(false), ws.Settings.EnableWebhookLogs, "false is sent and stored")
-			assert.Nil(t, ws.Settings.DisableSecretKeyAuth)
+			assert.Equal(t, membrane.Set(true), ws.Settings.EnableAPILogs, "a setting not sent stays")
+			assert.Equal(t, membrane.Set(false), ws.Settings.EnableWebhookLogs, "false is sent and stored")
+			assert.True(t, ws.Settings.DisableSecretKeyAuth.IsZero())
 			assert.Equal(t, "Kept", ws.Name, "a field not sent stays")
 		},
 	},
 	{
 		name:   "isReadOnly false is sent and stored",
-		before: &membrane.UpdateOrgWorkspaceRequest{IsReadOnly: membrane.Ptr(true)},
-		req:    membrane.UpdateOrgWorkspaceRequest{IsReadOnly: membrane.Ptr(false)},
+		before: &membrane.UpdateOrgWorkspaceRequest{IsReadOnly: membrane.Set(true)},
+		req:    membrane.UpdateOrgWorkspaceRequest{IsReadOnly: membrane.Set(false)},
 		check:  func(t *testing.T, ws *membrane.OrgWorkspace) { assert.False(t, ws.IsReadOnly) },
 	},
 	{
 		name: "isReadOnly true",
-		req:  membrane.UpdateOrgWorkspaceRequest{IsReadOnly: membrane.Ptr(true)},
+		req:  membrane.UpdateOrgWorkspaceRequest{IsReadOnly: membrane.Set(true)},
 		check: func(t *testing.T, ws *membrane.OrgWorkspace) {
 			assert.True(t, ws.IsReadOnly)
 		},
 	},
 	{
 		name: "enabled webhook events",
-		req:  membrane.UpdateOrgWorkspaceRequest{EnabledWebhookEvents: membrane.Ptr([]string{"connection.created", "flow-run.failed"})},
+		req:  membrane.UpdateOrgWorkspaceRequest{EnabledWebhookEvents: membrane.Set([]string{"connection.created", "flow-run.failed"})},
 		check: func(t *testing.T, ws *membrane.OrgWorkspace) {
 			assert.Equal(t, []string{"connection.created", "flow-run.failed"}, ws.EnabledWebhookEvents)
 		},
 	},
 	{
 		name:   "an empty list of webhook events clears them",
-		before: &membrane.UpdateOrgWorkspaceRequest{EnabledWebhookEvents: membrane.Ptr([]string{"connection.created"})},
-		req:    membrane.UpdateOrgWorkspaceRequest{EnabledWebhookEvents: membrane.Ptr([]string{})},
+		before: &membrane.UpdateOrgWorkspaceRequest{EnabledWebhookEvents: membrane.Set([]string{"connection.created"})},
+		req:    membrane.UpdateOrgWorkspaceRequest{EnabledWebhookEvents: membrane.Set([]string{})},
 		check:  func(t *testing.T, ws *membrane.OrgWorkspace) { assert.Empty(t, ws.EnabledWebhookEvents) },
 	},
 	{
 		name: "jwks uri",
-		req:  membrane.UpdateOrgWorkspaceRequest{JWKSURI: membrane.NullableValue("https://keys.example/jwks.json")},
+		req:  membrane.UpdateOrgWorkspaceRequest{JWKSURI: membrane.Set("https://keys.example/jwks.json")},
 		check: func(t *testing.T, ws *membrane.OrgWorkspace) {
 			assert.Equal(t, membrane.Ptr("https://keys.example/jwks.json"), ws.JWKSURI)
 		},
 	},
 	{
 		name:   "null clears the jwks uri",
-		before: &membrane.UpdateOrgWorkspaceRequest{JWKSURI: membrane.NullableValue("https://keys.example/jwks.json")},
+		before: &membrane.UpdateOrgWorkspaceRequest{JWKSURI: membrane.Set("https://keys.example/jwks.json")},
 		req:    membrane.UpdateOrgWorkspaceRequest{JWKSURI: membrane.Null[string]()},
 		check:  func(t *testing.T, ws *membrane.OrgWorkspace) { assert.Nil(t, ws.JWKSURI) },
 	},
 	{
 		name: "limits",
-		req: membrane.UpdateOrgWorkspaceRequest{Limits: map[string]membrane.Limit{
+		req: membrane.UpdateOrgWorkspaceRequest{Limits: membrane.Set(map[string]membrane.Limit{
 			"apiRequestsPerSecond": {Value: 50, DefaultValue: membrane.Ptr(10.0), Unit: "requests"},
-		}},
+		})},
 		check: func(t *testing.T, ws *membrane.OrgWorkspace) {
 			assert.Equal(t, map[string]membrane.Limit{
 				"apiRequestsPerSecond": {Value: 50, DefaultValue: membrane.Ptr(10.0), Unit: "requests"},
@@ -221,40 +222,40 @@ var fakeUpdateCases = []updateCase{
 	},
 	{
 		name: "type",
-		req:  membrane.UpdateOrgWorkspaceRequest{Type: membrane.Ptr(membrane.WorkspaceTypeDevelopment)},
+		req:  membrane.UpdateOrgWorkspaceRequest{Type: membrane.Set(membrane.WorkspaceTypeDevelopment)},
 		check: func(t *testing.T, ws *membrane.OrgWorkspace) {
 			assert.Equal(t, membrane.WorkspaceTypeDevelopment, ws.Type)
 		},
 	},
 	{
 		name: "public keys",
-		req:  membrane.UpdateOrgWorkspaceRequest{PublicKeys: membrane.Ptr([]membrane.PublicKey{{Name: "main", PublicKey: testPublicKeyPEM}})},
+		req:  membrane.UpdateOrgWorkspaceRequest{PublicKeys: membrane.Set([]membrane.PublicKey{{Name: "main", PublicKey: testPublicKeyPEM}})},
 		check: func(t *testing.T, ws *membrane.OrgWorkspace) {
 			assert.Equal(t, []membrane.PublicKey{{Name: "main", PublicKey: testPublicKeyPEM}}, ws.PublicKeys)
 		},
 	},
 	{
 		name:   "an empty list of public keys clears them",
-		before: &membrane.UpdateOrgWorkspaceRequest{PublicKeys: membrane.Ptr([]membrane.PublicKey{{Name: "main", PublicKey: testPublicKeyPEM}})},
-		req:    membrane.UpdateOrgWorkspaceRequest{PublicKeys: membrane.Ptr([]membrane.PublicKey{})},
+		before: &membrane.UpdateOrgWorkspaceRequest{PublicKeys: membrane.Set([]membrane.PublicKey{{Name: "main", PublicKey: testPublicKeyPEM}})},
+		req:    membrane.UpdateOrgWorkspaceRequest{PublicKeys: membrane.Set([]membrane.PublicKey{})},
 		check:  func(t *testing.T, ws *membrane.OrgWorkspace) { assert.Empty(t, ws.PublicKeys) },
 	},
 	{
 		name: "logo",
-		req:  membrane.UpdateOrgWorkspaceRequest{LogoURI: membrane.Ptr("https://acme.example/new-logo.svg")},
+		req:  membrane.UpdateOrgWorkspaceRequest{LogoURI: membrane.Set("https://acme.example/new-logo.svg")},
 		check: func(t *testing.T, ws *membrane.OrgWorkspace) {
 			assert.Equal(t, "https://acme.example/new-logo.svg", ws.LogoURI)
 		},
 	},
 	{
 		name:   "null clears alert delivery settings",
-		before: &membrane.UpdateOrgWorkspaceRequest{AlertDeliverySettings: json.RawMessage(`{"email":true}`)},
-		req:    membrane.UpdateOrgWorkspaceRequest{AlertDeliverySettings: json.RawMessage("null")},
+		before: &membrane.UpdateOrgWorkspaceRequest{AlertDeliverySettings: membrane.Set(json.RawMessage(`{"email":true}`))},
+		req:    membrane.UpdateOrgWorkspaceRequest{AlertDeliverySettings: membrane.Null[json.RawMessage]()},
 		check:  func(t *testing.T, ws *membrane.OrgWorkspace) { assert.Empty(t, ws.AlertDeliverySettings) },
 	},
 	{
 		name: "user fields schema",
-		req:  membrane.UpdateOrgWorkspaceRequest{UserFieldsSchema: json.RawMessage(`{"type":"object"}`)},
+		req:  membrane.UpdateOrgWorkspaceRequest{UserFieldsSchema: membrane.Set(json.RawMessage(`{"type":"object"}`))},
 		check: func(t *testing.T, ws *membrane.OrgWorkspace) {
 			assert.JSONEq(t, `{"type":"object"}`, string(ws.UserFieldsSchema))
 		},
@@ -370,12 +371,25 @@ func TestFakeRotateSecret(t *testing.T) {
 	assert.Equal(t, cu, got)
 }
 
-func TestFakeMembraneInstancesList(t *testing.T) {
+// Like OrgWorkspaces.List, Instances.List may leave out the org for a token of one org.
+func TestFakeInstancesListWithoutOrg(t *testing.T) {
 	t.Parallel()
 	e := newFakeEnv(t)
-	instances, err := e.admin.MembraneInstances.List(t.Context(), e.srv.OrgID())
+	single := e.platformClient(t, e.srv.AddMember(e.srv.OrgID(), fake.RoleReadOnly))
+	instances, err := single.Instances.List(t.Context(), "")
 	require.NoError(t, err)
-	assert.Equal(t, []*membrane.MembraneInstance{{ID: "hub", Name: "Hub", APIBaseURI: e.srv.URL()}}, instances)
+	assert.Equal(t, []*membrane.Instance{{ID: "hub", Name: "Hub", APIBaseURI: e.srv.URL()}}, instances)
+	instances, err = e.admin.Instances.List(t.Context(), "")
+	require.NoError(t, err)
+	assert.Len(t, instances, 1)
+}
+
+func TestFakeInstancesList(t *testing.T) {
+	t.Parallel()
+	e := newFakeEnv(t)
+	instances, err := e.admin.Instances.List(t.Context(), e.srv.OrgID())
+	require.NoError(t, err)
+	assert.Equal(t, []*membrane.Instance{{ID: "hub", Name: "Hub", APIBaseURI: e.srv.URL()}}, instances)
 
 	ws, err := e.admin.OrgWorkspaces.Create(t.Context(), &membrane.CreateOrgWorkspaceRequest{
 		OrgID: e.srv.OrgID(), MembraneInstanceID: instances[0].ID,
@@ -387,11 +401,12 @@ func TestFakeMembraneInstancesList(t *testing.T) {
 func TestFakeCreateWithIdempotencyKeyHappensOnce(t *testing.T) {
 	t.Parallel()
 	e := newFakeEnv(t)
-	req := &membrane.CreateOrgWorkspaceRequest{OrgID: e.srv.OrgID(), Name: "once", IdempotencyKey: "provision-customer-7"}
+	req := &membrane.CreateOrgWorkspaceRequest{OrgID: e.srv.OrgID(), Name: "once"}
+	key := membrane.WithIdempotencyKey("provision-customer-7")
 
-	first, err := e.admin.OrgWorkspaces.Create(t.Context(), req)
+	first, err := e.admin.OrgWorkspaces.Create(t.Context(), req, key)
 	require.NoError(t, err)
-	second, err := e.admin.OrgWorkspaces.Create(t.Context(), req)
+	second, err := e.admin.OrgWorkspaces.Create(t.Context(), req, key)
 	require.NoError(t, err)
 
 	assert.Equal(t, first, second)

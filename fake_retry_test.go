@@ -59,11 +59,12 @@ func TestFakeCallerKeyAcrossTwoCallsCreatesOnce(t *testing.T) {
 	e := newFakeEnv(t)
 	client := e.platformClient(t, e.srv.AdminToken(), membrane.WithRetryPolicy(membrane.NoRetries()))
 	addFault(t, e.srv, fake.Fault{Method: "POST", Path: "/org-workspaces", DropAnswer: true, Times: 1})
-	req := &membrane.CreateOrgWorkspaceRequest{OrgID: e.srv.OrgID(), Name: "Once", IdempotencyKey: "provision-acme-1"}
-	_, err := client.OrgWorkspaces.Create(t.Context(), req)
+	req := &membrane.CreateOrgWorkspaceRequest{OrgID: e.srv.OrgID(), Name: "Once"}
+	key := membrane.WithIdempotencyKey("provision-acme-1")
+	_, err := client.OrgWorkspaces.Create(t.Context(), req, key)
 	require.Error(t, err, "the answer was lost and retries are off")
 
-	ws, err := client.OrgWorkspaces.Create(t.Context(), req)
+	ws, err := client.OrgWorkspaces.Create(t.Context(), req, key)
 	require.NoError(t, err)
 	assert.Equal(t, []string{ws.ID}, e.workspaceIDs(t))
 	for _, a := range journalOf(e.srv, "POST", "/org-workspaces") {
@@ -152,7 +153,7 @@ func TestFakeProvisioningSurvivesAnInstanceThatIsDownAWhile(t *testing.T) {
 				OrgID: e.srv.OrgID(), Name: "tenant-" + strconv.Itoa(i), MembraneInstanceID: "eu"})
 			require.NoError(t, err)
 			hook := "https://hooks.example/" + strconv.Itoa(i)
-			ws, err = client.OrgWorkspaces.Update(ctx, ws.ID, &membrane.UpdateOrgWorkspaceRequest{WebhookURI: &hook})
+			ws, err = client.OrgWorkspaces.Update(ctx, ws.ID, &membrane.UpdateOrgWorkspaceRequest{WebhookURI: membrane.Set(hook)})
 			require.NoError(t, err)
 			secret, err := client.OrgWorkspaces.RotateSecret(ctx, ws.ID)
 			require.NoError(t, err)

@@ -50,7 +50,7 @@ var orgOperations = []orgOperation{
 		return err
 	}},
 	{name: "instances", perm: permRead, run: func(t *testing.T, e *fakeEnv, c *membrane.Client, _ *membrane.OrgWorkspace) error {
-		instances, err := c.MembraneInstances.List(t.Context(), e.srv.OrgID())
+		instances, err := c.Instances.List(t.Context(), e.srv.OrgID())
 		if err == nil {
 			assert.Len(t, instances, 1)
 		}
@@ -64,7 +64,7 @@ var orgOperations = []orgOperation{
 		return err
 	}},
 	{name: "update", perm: permWrite, run: func(t *testing.T, e *fakeEnv, c *membrane.Client, ws *membrane.OrgWorkspace) error {
-		_, err := c.OrgWorkspaces.Update(t.Context(), ws.ID, &membrane.UpdateOrgWorkspaceRequest{Name: membrane.Ptr("by role")})
+		_, err := c.OrgWorkspaces.Update(t.Context(), ws.ID, &membrane.UpdateOrgWorkspaceRequest{Name: membrane.Set("by role")})
 		if err == nil {
 			assert.Equal(t, "by role", e.getWorkspace(t, ws.ID).Name)
 		}
@@ -153,7 +153,7 @@ func TestFakeOtherOrgSeesNotFound(t *testing.T) {
 			return err
 		}},
 		{"update", func(t *testing.T, c *membrane.Client, id string) error {
-			_, err := c.OrgWorkspaces.Update(t.Context(), id, &membrane.UpdateOrgWorkspaceRequest{Name: membrane.Ptr("taken over")})
+			_, err := c.OrgWorkspaces.Update(t.Context(), id, &membrane.UpdateOrgWorkspaceRequest{Name: membrane.Set("taken over")})
 			return err
 		}},
 		{"archive", func(t *testing.T, c *membrane.Client, id string) error {
@@ -210,7 +210,7 @@ func TestFakeOtherOrgListsOnlyItsOwn(t *testing.T) {
 	require.ErrorIs(t, err, membrane.ErrNotFound, "another org's list is hidden")
 	_, err = other.OrgWorkspaces.Create(t.Context(), &membrane.CreateOrgWorkspaceRequest{OrgID: e.srv.OrgID(), Name: "intruder"})
 	require.ErrorIs(t, err, membrane.ErrNotFound)
-	_, err = other.MembraneInstances.List(t.Context(), e.srv.OrgID())
+	_, err = other.Instances.List(t.Context(), e.srv.OrgID())
 	require.ErrorIs(t, err, membrane.ErrNotFound)
 
 	assert.Equal(t, []string{ours.ID}, e.workspaceIDs(t), "the default org still holds only its own")

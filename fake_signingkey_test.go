@@ -14,7 +14,7 @@ import (
 func (e *fakeEnv) registerKey(t *testing.T, ws *membrane.OrgWorkspace, kid string, signer crypto.Signer) {
 	t.Helper()
 	keys := append(append([]membrane.PublicKey(nil), ws.PublicKeys...), membrane.PublicKey{Name: kid, PublicKey: publicKeyPEM(t, signer)})
-	updated, err := e.admin.OrgWorkspaces.Update(t.Context(), ws.ID, &membrane.UpdateOrgWorkspaceRequest{PublicKeys: &keys})
+	updated, err := e.admin.OrgWorkspaces.Update(t.Context(), ws.ID, &membrane.UpdateOrgWorkspaceRequest{PublicKeys: membrane.Set(keys)})
 	require.NoError(t, err)
 	require.Len(t, updated.PublicKeys, len(keys))
 	ws.PublicKeys = updated.PublicKeys
@@ -56,7 +56,7 @@ func TestFakeDisableSecretKeyAuthLeavesKeySignedTokens(t *testing.T) {
 	require.NoError(t, err, "secrets work until the setting says otherwise")
 
 	_, err = e.admin.OrgWorkspaces.Update(t.Context(), ws.ID, &membrane.UpdateOrgWorkspaceRequest{
-		Settings: &membrane.WorkspaceSettings{DisableSecretKeyAuth: membrane.Ptr(true)},
+		Settings: membrane.Set(membrane.WorkspaceSettings{DisableSecretKeyAuth: membrane.Set(true)}),
 	})
 	require.NoError(t, err)
 

@@ -73,13 +73,13 @@ func TestFakeStressWithFaults(t *testing.T) {
 					key := fmt.Sprintf("worker-%d-create-%d", w, i)
 					ws := untilDone(t, func() (*membrane.OrgWorkspace, error) {
 						return client.OrgWorkspaces.Create(ctx, &membrane.CreateOrgWorkspaceRequest{
-							OrgID: org, Name: key, MembraneInstanceID: instance, IdempotencyKey: key})
+							OrgID: org, Name: key, MembraneInstanceID: instance}, membrane.WithIdempotencyKey(key))
 					})
 					exp := &expected{ws: ws, secret: ws.Secret}
 					for step := range 4 {
 						hook := fmt.Sprintf("https://hooks.example/%s/%d", key, step)
 						untilDone(t, func() (*membrane.OrgWorkspace, error) {
-							return client.OrgWorkspaces.Update(ctx, ws.ID, &membrane.UpdateOrgWorkspaceRequest{WebhookURI: &hook})
+							return client.OrgWorkspaces.Update(ctx, ws.ID, &membrane.UpdateOrgWorkspaceRequest{WebhookURI: membrane.Set(hook)})
 						})
 						exp.webhook = hook
 						if step%2 == 1 {

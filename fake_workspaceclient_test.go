@@ -62,7 +62,7 @@ func TestFakeOrgWorkspaceClientOfAReadOnlyMember(t *testing.T) {
 	ws := e.createWorkspace(t, "read-only")
 	member := e.platformClient(t, e.srv.AddMember(e.srv.OrgID(), fake.RoleReadOnly))
 	sent := e.tap.count()
-	wc, err := member.OrgWorkspaces.Client(t.Context(), ws, nil)
+	wc, err := member.OrgWorkspaces.Client(ws, nil)
 	require.NoError(t, err)
 	assert.Equal(t, sent, e.tap.count(), "Client does no I/O")
 
@@ -79,7 +79,7 @@ func TestFakeCustomerReplace(t *testing.T) {
 		Name: "Umbrella", InternalID: "umbrella", Fields: map[string]any{"seats": 5.0}, Credentials: map[string]any{"apiKey": "k"},
 	})
 	require.NoError(t, err)
-	_, err = wc.Customers.Update(t.Context(), cu.ID, &membrane.UpdateCustomerRequest{AICreditsRolling30DayLimit: membrane.NullableValue(7.0)})
+	_, err = wc.Customers.Update(t.Context(), cu.ID, &membrane.UpdateCustomerRequest{AICreditsRolling30DayLimit: membrane.Set(7.0)})
 	require.NoError(t, err)
 
 	replaced, err := wc.Customers.Replace(t.Context(), cu.ID, &membrane.ReplaceCustomerRequest{Name: "Umbrella Corp"})

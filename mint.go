@@ -43,7 +43,10 @@ type WorkspaceClaims struct {
 	// KeyID is the kid header of a token signed by Signer: the Name of the workspace's public key
 	// that verifies it. When empty, the workspace tries each of its keys of the right kind.
 	KeyID string
-	// Now is the clock for iat and exp (default time.Now).
+	// Now is the clock for iat and exp (default time.Now). Against a fake with a clock of its own
+	// (fake.WithClock), give it the same clock: the fake checks exp against its time, so a token
+	// minted with the wall clock may be expired, or not yet expired, there
+	// (ExampleMintWorkspaceToken_fakeClock shows it).
 	Now func() time.Time
 }
 

@@ -2,53 +2,61 @@ package membrane_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/membrane-community/membrane-go"
+	membrane "github.com/membrane-community/membrane-go"
 )
 
-func TestNullable(t *testing.T) {
+func TestOptional(t *testing.T) {
 	t.Parallel()
 	type body struct {
-		V membrane.Nullable[string] `json:"v,omitzero"`
+		S membrane.Optional[string]   `json:"s,omitzero"`
+		B membrane.Optional[bool]     `json:"b,omitzero"`
+		L membrane.Optional[[]string] `json:"l,omitzero"`
 	}
 	tests := []struct {
-		name      string
-		in        membrane.Nullable[string]
-		want      string
-		null, has bool
+		name string
+		in   body
+		want string
 	}{
-		{"unset", membrane.Nullable[string]{}, `{}`, false, false},
-		{"null", membrane.Null[string](), `{"v":null}`, true, false},
-		{"value", membrane.NullableValue("x"), `{"v":"x"}`, false, true},
-		{"empty value", membrane.NullableValue(""), `{"v":""}`, false, true},
+		{"unset", body{}, `{}`},
+		{"null", body{S: membrane.Null[string](), L: membrane.Null[[]string]()}, `{"s":null,"l":null}`},
+		{"values", body{S: membrane.Set("x"), B: membrane.Set(true), L: membrane.Set([]string{"a"})}, `{"s":"x","b":true,"l":["a"]}`},
+		{"zero values are sent", body{S: membrane.Set(""), B: membrane.Set(false), L: membrane.Set([]string{})}, `{"s":"","b":false,"l":[]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			b, err := json.Marshal(body{V: tt.in})
+			b, err := json.Marshal(tt.in)
 			require.NoError(t, err)
 			assert.JSONEq(t, tt.want, string(b))
-			assert.Equal(t, tt.null, tt.in.IsNull())
-			_, ok := tt.in.Get()
-			assert.Equal(t, tt.has, ok)
-
 			var back body
 			require.NoError(t, json.Unmarshal(b, &back))
-			assert.Equal(t, tt.in, back.V, "a round trip keeps the state")
+			assert.Equal(t, tt.in, back, "a round trip keeps the state")
 		})
 	}
-	var n membrane.Nullable[int]
-	require.Error(t, json.Unmarshal([]byte(`"x"`), &n))
-}
 
-func TestPtr(t *testing.T) {
-	t.Parallel()
-	p := membrane.Ptr(false)
-	require.NotNil(t, p)
-	assert.False(t, *p)
-	assert.Equal(t, []string{}, *membrane.Ptr([]string{}))
+	b, err := json.Marshal(body{L: membrane.Set[[]string](nil)})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"l":[]}`, string(b), "Set of a nil list sends an empty one; Null sends null")
+
+	v, ok := membrane.Set(0).Get()
+	assert.True(t, ok)
+	assert.Equal(t, 0, v)
+	_, ok = membrane.Null[int]().Get()
+	assert.False(t, ok)
+	assert.True(t, membrane.Null[int]().IsNull())
+	assert.True(t, membrane.Optional[int]{}.IsZero())
+	assert.False(t, membrane.Set(0).IsZero())
+
+	assert.Equal(t, "x unset null", fmt.Sprint(membrane.Set("x"), membrane.Optional[int]{}, membrane.Null[int]()))
+	assert.Equal(t, `membrane.Set[string]("x")`, fmt.Sprintf("%#v", membrane.Set("x")))
+	assert.Equal(t, `membrane.Null[int]()`, fmt.Sprintf("%#v", membrane.Null[int]()))
+
+	var n membrane.Optional[int]
+	require.Error(t, json.Unmarshal([]byte(`"x"`), &n))
 }

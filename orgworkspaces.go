@@ -24,8 +24,8 @@ const (
 	WorkspaceTypeDevelopment WorkspaceType = "development"
 )
 
-// OrgWorkspace is a workspace of an org, as the hub knows it. Secret prints redacted; JSON
-// carries it as it is.
+// OrgWorkspace is a workspace of an org, as the hub knows it. Its Secret prints, logs and
+// marshals to JSON as "[REDACTED]"; call Secret.Reveal for the value.
 type OrgWorkspace struct {
 	ID                    string             `json:"id"`
 	Name                  string             `json:"name"`
@@ -68,18 +68,19 @@ func (w OrgWorkspace) Format(f fmt.State, verb rune) {
 	formatPlain(f, verb, plain(w), "membrane.OrgWorkspace")
 }
 
-// WorkspaceSettings are the switches of a workspace. Nil fields are unset (and, in an update,
-// left as they are).
+// WorkspaceSettings are the switches of a workspace. In an answer, a setting the server
+// reports is set; in an update, unset settings stay as they are, Set(v) changes one and
+// Null[bool]() resets it to the server's default.
 type WorkspaceSettings struct {
-	EnableAPILogs                            *bool `json:"enableApiLogs,omitempty"`
-	EnableWebhookLogs                        *bool `json:"enableWebhookLogs,omitempty"`
-	EnableActionRunLogs                      *bool `json:"enableActionRunLogs,omitempty"`
-	DisableSecretKeyAuth                     *bool `json:"disableSecretKeyAuth,omitempty"`
-	UseMembraneUniverse                      *bool `json:"useMembraneUniverse,omitempty"`
-	UseRemoteRepository                      *bool `json:"useRemoteRepository,omitempty"`
-	AutoGenerateIntegrationsFromConnectors   *bool `json:"autoGenerateIntegrationsFromConnectors,omitempty"`
-	AutoGenerateIntegrationsFromExternalApps *bool `json:"autoGenerateIntegrationsFromExternalApps,omitempty"`
-	AutoGenerateIntegrationsFromWebSearch    *bool `json:"autoGenerateIntegrationsFromWebSearch,omitempty"`
+	EnableAPILogs                            Optional[bool] `json:"enableApiLogs,omitzero"`
+	EnableWebhookLogs                        Optional[bool] `json:"enableWebhookLogs,omitzero"`
+	EnableActionRunLogs                      Optional[bool] `json:"enableActionRunLogs,omitzero"`
+	DisableSecretKeyAuth                     Optional[bool] `json:"disableSecretKeyAuth,omitzero"`
+	UseMembraneUniverse                      Optional[bool] `json:"useMembraneUniverse,omitzero"`
+	UseRemoteRepository                      Optional[bool] `json:"useRemoteRepository,omitzero"`
+	AutoGenerateIntegrationsFromConnectors   Optional[bool] `json:"autoGenerateIntegrationsFromConnectors,omitzero"`
+	AutoGenerateIntegrationsFromExternalApps Optional[bool] `json:"autoGenerateIntegrationsFromExternalApps,omitzero"`
+	AutoGenerateIntegrationsFromWebSearch    Optional[bool] `json:"autoGenerateIntegrationsFromWebSearch,omitzero"`
 }
 
 // PublicKey is a named PEM public key that verifies asymmetrically signed workspace tokens.
@@ -104,31 +105,31 @@ type CreateOrgWorkspaceRequest struct {
 	LogoURI string `json:"logoUri,omitempty"`
 	// MembraneInstanceID places the workspace on an instance; empty means the hub's own.
 	MembraneInstanceID string `json:"membraneInstanceId,omitempty"`
-	// IdempotencyKey makes the create happen once however often it is sent. When empty, a random
-	// key is made for the call and reused by its retries. Set it to survive a restart of the caller.
-	IdempotencyKey string `json:"-"`
 }
 
-// UpdateOrgWorkspaceRequest is the body of OrgWorkspacesService.Update. Unset fields (nil, or the
-// zero Nullable) are left out and stay as they are; set fields are sent even when they hold
-// false, "" or an empty list. Use Ptr to set them, for example IsReadOnly: Ptr(false),
-// EnabledWebhookEvents: Ptr([]string{}); JWKSURI: Null[string]() clears the JWKS URI.
+// UpdateOrgWorkspaceRequest is the body of OrgWorkspacesService.Update. Every field is an
+// Optional: unset fields are left out and stay as they are; Set(v) sends v, even false, "" or an
+// empty list; Null clears a field (JWKSURI, say). For example:
+//
+//	&membrane.UpdateOrgWorkspaceRequest{
+//		IsReadOnly:           membrane.Set(false),
+//		EnabledWebhookEvents: membrane.Set([]string{}),
+//		JWKSURI:              membrane.Null[string](),
+//	}
 type UpdateOrgWorkspaceRequest struct {
-	Name                 *string            `json:"name,omitempty"`
-	LogoURI              *string            `json:"logoUri,omitempty"`
-	Settings             *WorkspaceSettings `json:"settings,omitempty"`
-	PublicKeys           *[]PublicKey       `json:"publicKeys,omitempty"`
-	WebhookURI           *string            `json:"webhookUri,omitempty"`
-	EnabledWebhookEvents *[]string          `json:"enabledWebhookEvents,omitempty"`
-	JWKSURI              Nullable[string]   `json:"jwksUri,omitzero"`
-	Type                 *WorkspaceType     `json:"type,omitempty"`
-	IsReadOnly           *bool              `json:"isReadOnly,omitempty"`
-	// Limits is sent when not nil; an empty, non-nil map sends {}.
-	Limits map[string]Limit `json:"limits,omitzero"`
-	// UserFieldsSchema and AlertDeliverySettings are sent as they are when not empty;
-	// json.RawMessage("null") sends null.
-	UserFieldsSchema      json.RawMessage `json:"userFieldsSchema,omitempty"`
-	AlertDeliverySettings json.RawMessage `json:"alertDeliverySettings,omitempty"`
+	Name                 Optional[string]            `json:"name,omitzero"`
+	LogoURI              Optional[string]            `json:"logoUri,omitzero"`
+	Settings             Optional[WorkspaceSettings] `json:"settings,omitzero"`
+	PublicKeys           Optional[[]PublicKey]       `json:"publicKeys,omitzero"`
+	WebhookURI           Optional[string]            `json:"webhookUri,omitzero"`
+	EnabledWebhookEvents Optional[[]string]          `json:"enabledWebhookEvents,omitzero"`
+	JWKSURI              Optional[string]            `json:"jwksUri,omitzero"`
+	Type                 Optional[WorkspaceType]     `json:"type,omitzero"`
+	IsReadOnly           Optional[bool]              `json:"isReadOnly,omitzero"`
+	Limits               Optional[map[string]Limit]  `json:"limits,omitzero"`
+	// UserFieldsSchema and AlertDeliverySettings are JSON documents, sent as they are.
+	UserFieldsSchema      Optional[json.RawMessage] `json:"userFieldsSchema,omitzero"`
+	AlertDeliverySettings Optional[json.RawMessage] `json:"alertDeliverySettings,omitzero"`
 }
 
 // ListOrgWorkspacesOptions filters and pages OrgWorkspacesService.List.
@@ -170,21 +171,18 @@ type OrgWorkspacesService struct {
 
 // Create creates an org workspace.
 //
-// POST /org-workspaces. It carries an Idempotency-Key, so its retries never create twice.
-func (s *OrgWorkspacesService) Create(ctx context.Context, req *CreateOrgWorkspaceRequest) (*OrgWorkspace, error) {
+// POST /org-workspaces. It carries an Idempotency-Key (see WithIdempotencyKey), so its retries
+// never create twice.
+func (s *OrgWorkspacesService) Create(ctx context.Context, req *CreateOrgWorkspaceRequest, opts ...CallOption) (*OrgWorkspace, error) {
+	const op = "OrgWorkspaces.Create"
 	if req == nil {
-		return nil, errors.New("membrane: OrgWorkspaces.Create: the request is nil")
+		return nil, errors.New("membrane: " + op + ": the request is nil")
 	}
-	if err := requireID("OrgWorkspaces.Create", "OrgID", req.OrgID); err != nil {
+	if err := requireID(op, "OrgID", req.OrgID); err != nil {
 		return nil, err
 	}
-	key := req.IdempotencyKey
-	if key == "" {
-		key = newIdempotencyKey()
-	}
 	ws := new(OrgWorkspace)
-	err := s.api.do(ctx, call{op: "OrgWorkspaces.Create", method: http.MethodPost, path: "/org-workspaces",
-		body: req, idempotencyKey: key}, ws)
+	err := s.api.do(ctx, call{op: op, method: http.MethodPost, path: "/org-workspaces", body: req, opts: opts}, ws)
 	if err != nil {
 		return nil, err
 	}
@@ -194,23 +192,24 @@ func (s *OrgWorkspacesService) Create(ctx context.Context, req *CreateOrgWorkspa
 // Get fetches an org workspace.
 //
 // GET /org-workspaces/{id}.
-func (s *OrgWorkspacesService) Get(ctx context.Context, id string) (*OrgWorkspace, error) {
-	return s.one(ctx, "OrgWorkspaces.Get", http.MethodGet, id, "", nil)
+func (s *OrgWorkspacesService) Get(ctx context.Context, id string, opts ...CallOption) (*OrgWorkspace, error) {
+	return s.one(ctx, "OrgWorkspaces.Get", http.MethodGet, id, "", nil, opts)
 }
 
-// List fetches one page of org workspaces; opts may be nil.
+// List fetches one page of org workspaces; opts may be nil. Without OrgID, a token of one org
+// lists that org's workspaces.
 //
 // GET /org-workspaces.
-func (s *OrgWorkspacesService) List(ctx context.Context, opts *ListOrgWorkspacesOptions) (*OrgWorkspaceList, error) {
+func (s *OrgWorkspacesService) List(ctx context.Context, opts *ListOrgWorkspacesOptions, callOpts ...CallOption) (*OrgWorkspaceList, error) {
+	const op = "OrgWorkspaces.List"
 	if opts == nil {
 		opts = &ListOrgWorkspacesOptions{}
 	}
-	if err := checkLimit("OrgWorkspaces.List", opts.Limit); err != nil {
+	if err := checkLimit(op, opts.Limit); err != nil {
 		return nil, err
 	}
 	page := new(OrgWorkspaceList)
-	err := s.api.do(ctx, call{op: "OrgWorkspaces.List", method: http.MethodGet, path: "/org-workspaces",
-		query: opts}, page)
+	err := s.api.do(ctx, call{op: op, method: http.MethodGet, path: "/org-workspaces", query: opts, opts: callOpts}, page)
 	if err != nil {
 		return nil, err
 	}
@@ -218,10 +217,11 @@ func (s *OrgWorkspacesService) List(ctx context.Context, opts *ListOrgWorkspaces
 }
 
 // All iterates over the org workspaces of every page, starting at opts.Cursor; opts may be nil
-// and is never modified. On an error it yields the error once and stops.
+// and is never modified. The call options apply to every page. On an error, a cursor the server
+// already gave included, it yields the error once and stops.
 //
 // GET /org-workspaces, once per page.
-func (s *OrgWorkspacesService) All(ctx context.Context, opts *ListOrgWorkspacesOptions) iter.Seq2[*OrgWorkspace, error] {
+func (s *OrgWorkspacesService) All(ctx context.Context, opts *ListOrgWorkspacesOptions, callOpts ...CallOption) iter.Seq2[*OrgWorkspace, error] {
 	var base ListOrgWorkspacesOptions
 	if opts != nil {
 		base = *opts
@@ -229,7 +229,7 @@ func (s *OrgWorkspacesService) All(ctx context.Context, opts *ListOrgWorkspacesO
 	return paginate(base.Cursor, func(cursor string) ([]*OrgWorkspace, string, error) {
 		o := base
 		o.Cursor = cursor
-		page, err := s.List(ctx, &o)
+		page, err := s.List(ctx, &o, callOpts...)
 		if err != nil {
 			return nil, "", err
 		}
@@ -240,34 +240,33 @@ func (s *OrgWorkspacesService) All(ctx context.Context, opts *ListOrgWorkspacesO
 // Update changes the fields set in req and leaves the others as they are.
 //
 // PATCH /org-workspaces/{id}.
-func (s *OrgWorkspacesService) Update(ctx context.Context, id string, req *UpdateOrgWorkspaceRequest) (*OrgWorkspace, error) {
+func (s *OrgWorkspacesService) Update(ctx context.Context, id string, req *UpdateOrgWorkspaceRequest, opts ...CallOption) (*OrgWorkspace, error) {
 	if req == nil {
 		return nil, errors.New("membrane: OrgWorkspaces.Update: the request is nil")
 	}
-	return s.one(ctx, "OrgWorkspaces.Update", http.MethodPatch, id, "", req)
+	return s.one(ctx, "OrgWorkspaces.Update", http.MethodPatch, id, "", req, opts)
 }
 
 // Archive archives an org workspace; archiving an archived one changes nothing.
 //
 // DELETE /org-workspaces/{id}.
-func (s *OrgWorkspacesService) Archive(ctx context.Context, id string) (*OrgWorkspace, error) {
-	return s.one(ctx, "OrgWorkspaces.Archive", http.MethodDelete, id, "", nil)
+func (s *OrgWorkspacesService) Archive(ctx context.Context, id string, opts ...CallOption) (*OrgWorkspace, error) {
+	return s.one(ctx, "OrgWorkspaces.Archive", http.MethodDelete, id, "", nil, opts)
 }
 
 // Restore brings an archived org workspace back; restoring a live one changes nothing.
 //
-// POST /org-workspaces/{id}/restore, with an Idempotency-Key made for the call and reused by its
-// retries.
-func (s *OrgWorkspacesService) Restore(ctx context.Context, id string) (*OrgWorkspace, error) {
-	return s.one(ctx, "OrgWorkspaces.Restore", http.MethodPost, id, "/restore", nil)
+// POST /org-workspaces/{id}/restore, with an Idempotency-Key (see WithIdempotencyKey).
+func (s *OrgWorkspacesService) Restore(ctx context.Context, id string, opts ...CallOption) (*OrgWorkspace, error) {
+	return s.one(ctx, "OrgWorkspaces.Restore", http.MethodPost, id, "/restore", nil, opts)
 }
 
 // AccessToken mints a workspace token on the server, signed with the current secret; req may
 // be nil for a workspace-level token.
 //
-// POST /org-workspaces/{id}/access-token, with an Idempotency-Key made for the call: a retry gets
-// the token of the first attempt that the server completed.
-func (s *OrgWorkspacesService) AccessToken(ctx context.Context, id string, req *AccessTokenRequest) (string, error) {
+// POST /org-workspaces/{id}/access-token, with an Idempotency-Key (see WithIdempotencyKey): a
+// retry gets the token of the first attempt that the server completed.
+func (s *OrgWorkspacesService) AccessToken(ctx context.Context, id string, req *AccessTokenRequest, opts ...CallOption) (string, error) {
 	const op = "OrgWorkspaces.AccessToken"
 	if err := requireID(op, "id", id); err != nil {
 		return "", err
@@ -275,17 +274,24 @@ func (s *OrgWorkspacesService) AccessToken(ctx context.Context, id string, req *
 	if req == nil {
 		req = &AccessTokenRequest{}
 	}
-	var out struct {
-		Token string `json:"token"`
-	}
-	err := s.api.do(ctx, call{op: op, method: http.MethodPost, path: workspacePath(id, "/access-token"), body: req}, &out)
+	var out tokenAnswer
+	err := s.api.do(ctx, call{op: op, method: http.MethodPost, path: workspacePath(id, "/access-token"), body: req, opts: opts}, &out)
 	if err != nil {
 		return "", err
 	}
-	if out.Token == "" {
-		return "", fmt.Errorf("membrane: %s: the answer holds no token", op)
-	}
 	return out.Token, nil
+}
+
+// tokenAnswer is the answer of the access-token endpoint.
+type tokenAnswer struct {
+	Token string `json:"token"`
+}
+
+func (t *tokenAnswer) checkAnswer() error {
+	if t.Token == "" {
+		return errors.New("it holds no token")
+	}
+	return nil
 }
 
 // RotateSecret replaces the workspace secret and returns the new one. Tokens signed with the old
@@ -293,33 +299,53 @@ func (s *OrgWorkspacesService) AccessToken(ctx context.Context, id string, req *
 // gets a new token by itself; one made with WithWorkspaceCredentials must be built again with the
 // new secret.
 //
-// POST /org-workspaces/{id}/rotate-secret, with an Idempotency-Key made for the call: its retries
-// rotate once, and return the secret of that one rotation.
-func (s *OrgWorkspacesService) RotateSecret(ctx context.Context, id string) (Secret, error) {
+// POST /org-workspaces/{id}/rotate-secret, with an Idempotency-Key (see WithIdempotencyKey): its
+// retries rotate once, and return the secret of that one rotation.
+func (s *OrgWorkspacesService) RotateSecret(ctx context.Context, id string, opts ...CallOption) (Secret, error) {
 	const op = "OrgWorkspaces.RotateSecret"
 	if err := requireID(op, "id", id); err != nil {
 		return "", err
 	}
-	var out struct {
-		Secret Secret `json:"secret"`
-	}
-	err := s.api.do(ctx, call{op: op, method: http.MethodPost, path: workspacePath(id, "/rotate-secret")}, &out)
+	var out secretAnswer
+	err := s.api.do(ctx, call{op: op, method: http.MethodPost, path: workspacePath(id, "/rotate-secret"), opts: opts}, &out)
 	if err != nil {
 		return "", err
-	}
-	if out.Secret == "" {
-		return "", fmt.Errorf("membrane: %s: the answer holds no secret", op)
 	}
 	return out.Secret, nil
 }
 
+// secretAnswer is the answer of the rotate-secret endpoint.
+type secretAnswer struct {
+	Secret Secret `json:"secret"`
+}
+
+func (a *secretAnswer) checkAnswer() error {
+	if a.Secret == "" {
+		return errors.New("it holds no secret")
+	}
+	return nil
+}
+
+// checkAnswer reports an answer that is not a workspace: null, {} or one without an id.
+func (w *OrgWorkspace) checkAnswer() error {
+	if w.ID == "" {
+		return errors.New("it is not a workspace: it has no id")
+	}
+	return nil
+}
+
+// checkAnswer reports a page without items, or with an item that is not a workspace.
+func (l *OrgWorkspaceList) checkAnswer() error {
+	return checkItems(l.Items)
+}
+
 // one performs a call on a single workspace that answers with the workspace.
-func (s *OrgWorkspacesService) one(ctx context.Context, op, method, id, suffix string, body any) (*OrgWorkspace, error) {
+func (s *OrgWorkspacesService) one(ctx context.Context, op, method, id, suffix string, body any, opts []CallOption) (*OrgWorkspace, error) {
 	if err := requireID(op, "id", id); err != nil {
 		return nil, err
 	}
 	ws := new(OrgWorkspace)
-	if err := s.api.do(ctx, call{op: op, method: method, path: workspacePath(id, suffix), body: body}, ws); err != nil {
+	if err := s.api.do(ctx, call{op: op, method: method, path: workspacePath(id, suffix), body: body, opts: opts}, ws); err != nil {
 		return nil, err
 	}
 	return ws, nil
@@ -349,13 +375,10 @@ func checkLimit(op string, limit int) error {
 // refused, unless its host is a loopback address. The workspace client shares this client's HTTP
 // client, logger, retry policy and user agent.
 //
-// ctx is reserved: it must not be nil, but Client does nothing that would wait for it. Each call
-// of the workspace client uses its own context, also for the token requests it makes.
-func (s *OrgWorkspacesService) Client(ctx context.Context, ws *OrgWorkspace, req *AccessTokenRequest) (*WorkspaceClient, error) {
+// It takes no context, as it does no I/O: each call of the workspace client uses its own context,
+// also for the token requests it makes.
+func (s *OrgWorkspacesService) Client(ws *OrgWorkspace, req *AccessTokenRequest) (*WorkspaceClient, error) {
 	const op = "OrgWorkspaces.Client"
-	if ctx == nil {
-		return nil, fmt.Errorf("membrane: %s: nil context", op)
-	}
 	if ws == nil {
 		return nil, fmt.Errorf("membrane: %s: the workspace is nil", op)
 	}

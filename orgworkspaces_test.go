@@ -85,7 +85,7 @@ func TestOrgWorkspacesRequests(t *testing.T) {
 		{
 			name: "update",
 			call: func(ctx context.Context, c *membrane.Client) error {
-				_, err := c.OrgWorkspaces.Update(ctx, "w1", &membrane.UpdateOrgWorkspaceRequest{Name: membrane.Ptr("New")})
+				_, err := c.OrgWorkspaces.Update(ctx, "w1", &membrane.UpdateOrgWorkspaceRequest{Name: membrane.Set("New")})
 				return err
 			},
 			answer: workspaceJSON("w1"), method: "PATCH", path: "/org-workspaces/w1", body: `{"name":"New"}`,
@@ -139,7 +139,7 @@ func TestOrgWorkspacesRequests(t *testing.T) {
 		{
 			name: "membrane instances",
 			call: func(ctx context.Context, c *membrane.Client) error {
-				_, err := c.MembraneInstances.List(ctx, "org1")
+				_, err := c.Instances.List(ctx, "org1")
 				return err
 			},
 			answer: map[string]any{"items": []any{}}, method: "GET", path: "/membrane-instances", query: "orgId=org1",
@@ -216,11 +216,7 @@ func TestOrgWorkspacesValidateBeforeAnyRequest(t *testing.T) {
 			return err
 		},
 		"client": func(ctx context.Context, c *membrane.Client) error {
-			_, err := c.OrgWorkspaces.Client(ctx, &membrane.OrgWorkspace{}, nil)
-			return err
-		},
-		"instances": func(ctx context.Context, c *membrane.Client) error {
-			_, err := c.MembraneInstances.List(ctx, "")
+			_, err := c.OrgWorkspaces.Client(&membrane.OrgWorkspace{}, nil)
 			return err
 		},
 	}
@@ -258,9 +254,9 @@ func TestOrgWorkspaceDecoding(t *testing.T) {
 	assert.Equal(t, time.Date(2025, 1, 3, 3, 4, 5, 0, time.UTC), ws.UpdatedAt)
 	require.NotNil(t, ws.ArchivedAt)
 	assert.Equal(t, "https://eu.test", ws.APIBaseURI)
-	assert.Equal(t, membrane.Ptr(true), ws.Settings.EnableAPILogs)
-	assert.Equal(t, membrane.Ptr(false), ws.Settings.DisableSecretKeyAuth)
-	assert.Nil(t, ws.Settings.UseMembraneUniverse)
+	assert.Equal(t, membrane.Set(true), ws.Settings.EnableAPILogs)
+	assert.Equal(t, membrane.Set(false), ws.Settings.DisableSecretKeyAuth)
+	assert.True(t, ws.Settings.UseMembraneUniverse.IsZero())
 	assert.Equal(t, []membrane.PublicKey{{Name: "main", PublicKey: "PEM"}}, ws.PublicKeys)
 	assert.Equal(t, membrane.Ptr("https://jwks.test"), ws.JWKSURI)
 	assert.Equal(t, membrane.WorkspaceTypeDevelopment, ws.Type)
@@ -279,24 +275,24 @@ func TestOrgWorkspacesUpdateSendsOnlyWhatIsSet(t *testing.T) {
 	}{
 		{"nothing", membrane.UpdateOrgWorkspaceRequest{}, `{}`},
 		{"false and empty", membrane.UpdateOrgWorkspaceRequest{
-			Name: membrane.Ptr(""), LogoURI: membrane.Ptr(""), WebhookURI: membrane.Ptr(""), IsReadOnly: membrane.Ptr(false),
+			Name: membrane.Set(""), LogoURI: membrane.Set(""), WebhookURI: membrane.Set(""), IsReadOnly: membrane.Set(false),
 		}, `{"name":"","logoUri":"","webhookUri":"","isReadOnly":false}`},
 		{"empty lists and maps", membrane.UpdateOrgWorkspaceRequest{
-			PublicKeys: membrane.Ptr([]membrane.PublicKey{}), EnabledWebhookEvents: membrane.Ptr([]string{}),
-			Limits: map[string]membrane.Limit{}, Settings: &membrane.WorkspaceSettings{},
+			PublicKeys: membrane.Set([]membrane.PublicKey{}), EnabledWebhookEvents: membrane.Set([]string{}),
+			Limits: membrane.Set(map[string]membrane.Limit{}), Settings: membrane.Set(membrane.WorkspaceSettings{}),
 		}, `{"publicKeys":[],"enabledWebhookEvents":[],"limits":{},"settings":{}}`},
 		{"jwks null", membrane.UpdateOrgWorkspaceRequest{JWKSURI: membrane.Null[string]()}, `{"jwksUri":null}`},
-		{"jwks value", membrane.UpdateOrgWorkspaceRequest{JWKSURI: membrane.NullableValue("https://jwks.test")}, `{"jwksUri":"https://jwks.test"}`},
-		{"settings false", membrane.UpdateOrgWorkspaceRequest{Settings: &membrane.WorkspaceSettings{
-			EnableAPILogs: membrane.Ptr(false), AutoGenerateIntegrationsFromWebSearch: membrane.Ptr(true),
-		}}, `{"settings":{"enableApiLogs":false,"autoGenerateIntegrationsFromWebSearch":true}}`},
+		{"jwks value", membrane.UpdateOrgWorkspaceRequest{JWKSURI: membrane.Set("https://jwks.test")}, `{"jwksUri":"https://jwks.test"}`},
+		{"settings false", membrane.UpdateOrgWorkspaceRequest{Settings: membrane.Set(membrane.WorkspaceSettings{
+			EnableAPILogs: membrane.Set(false), AutoGenerateIntegrationsFromWebSearch: membrane.Set(true),
+		})}, `{"settings":{"enableApiLogs":false,"autoGenerateIntegrationsFromWebSearch":true}}`},
 		{"everything", membrane.UpdateOrgWorkspaceRequest{
-			Type:                  membrane.Ptr(membrane.WorkspaceTypeProduction),
-			PublicKeys:            membrane.Ptr([]membrane.PublicKey{{Name: "k", PublicKey: "PEM"}}),
-			EnabledWebhookEvents:  membrane.Ptr([]string{"connection.created"}),
-			Limits:                map[string]membrane.Limit{"calls": {Value: 0, Unit: "per-day"}},
-			UserFieldsSchema:      json.RawMessage(`{"type":"object"}`),
-			AlertDeliverySettings: json.RawMessage(`null`),
+			Type:                  membrane.Set(membrane.WorkspaceTypeProduction),
+			PublicKeys:            membrane.Set([]membrane.PublicKey{{Name: "k", PublicKey: "PEM"}}),
+			EnabledWebhookEvents:  membrane.Set([]string{"connection.created"}),
+			Limits:                membrane.Set(map[string]membrane.Limit{"calls": {Value: 0, Unit: "per-day"}}),
+			UserFieldsSchema:      membrane.Set(json.RawMessage(`{"type":"object"}`)),
+			AlertDeliverySettings: membrane.Null[json.RawMessage](),
 		}, `{"type":"production","publicKeys":[{"name":"k","publicKey":"PEM"}],"enabledWebhookEvents":["connection.created"],
 			"limits":{"calls":{"value":0,"unit":"per-day"}},"userFieldsSchema":{"type":"object"},"alertDeliverySettings":null}`},
 	}
@@ -322,7 +318,7 @@ func TestCreateIdempotencyKeys(t *testing.T) {
 		_, err := c.OrgWorkspaces.Create(ctx, &membrane.CreateOrgWorkspaceRequest{OrgID: "org1"})
 		require.NoError(t, err)
 	}
-	_, err := c.OrgWorkspaces.Create(ctx, &membrane.CreateOrgWorkspaceRequest{OrgID: "org1", IdempotencyKey: "mine-1"})
+	_, err := c.OrgWorkspaces.Create(ctx, &membrane.CreateOrgWorkspaceRequest{OrgID: "org1"}, membrane.WithIdempotencyKey("mine-1"))
 	require.NoError(t, err)
 
 	reqs := s.Requests()
@@ -366,9 +362,9 @@ func TestMembraneInstancesList(t *testing.T) {
 		map[string]any{"id": "hub", "name": "Hub", "apiBaseUri": "https://hub.test"},
 		map[string]any{"id": "eu", "name": "EU", "apiBaseUri": "https://eu.test"},
 	}})
-	got, err := newClient(t, s).MembraneInstances.List(t.Context(), "org1")
+	got, err := newClient(t, s).Instances.List(t.Context(), "org1")
 	require.NoError(t, err)
-	assert.Equal(t, []*membrane.MembraneInstance{
+	assert.Equal(t, []*membrane.Instance{
 		{ID: "hub", Name: "Hub", APIBaseURI: "https://hub.test"},
 		{ID: "eu", Name: "EU", APIBaseURI: "https://eu.test"},
 	}, got)
@@ -394,7 +390,7 @@ func TestIDsThatWouldChangeThePathAreRejected(t *testing.T) {
 			return err
 		},
 		"OrgWorkspaces.Client": func(ctx context.Context, c *membrane.Client, _ *membrane.WorkspaceClient, id string) error {
-			_, err := c.OrgWorkspaces.Client(ctx, &membrane.OrgWorkspace{ID: id}, nil)
+			_, err := c.OrgWorkspaces.Client(&membrane.OrgWorkspace{ID: id}, nil)
 			return err
 		},
 		"Customers.Get": func(ctx context.Context, _ *membrane.Client, wc *membrane.WorkspaceClient, id string) error {

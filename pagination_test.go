@@ -105,7 +105,7 @@ func TestAllRefusesACursorThatDoesNotMove(t *testing.T) {
 	}
 	assert.Equal(t, 2, count)
 	require.Len(t, errs, 1)
-	assert.ErrorContains(t, errs[0], `cursor "7" again`)
+	assert.ErrorContains(t, errs[0], `cursor "7", which an earlier page gave`)
 }
 
 func TestAllStartsAtTheGivenCursorEachTime(t *testing.T) {

@@ -3,6 +3,7 @@ package membrane
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -29,7 +30,7 @@ const maxRedirects = 10
 // (or net/http's default: at most 10 redirects), then refuses a redirect from https to http and
 // removes the credential headers from a request that goes to another origin (scheme, host and
 // port) than the first request of the chain, or that follows a hop that did. hc itself is not
-// changed; the copy shares its Transport (behind keepIdle), Jar and Timeout.
+// changed; the copy shares its Transport (behind noReplay), Jar and Timeout.
 //
 // net/http already drops these headers on a redirect to another host, but it keeps them for a
 // subdomain, another port of the same host, or http on the same host.
@@ -40,7 +41,7 @@ func guardRedirects(hc *http.Client) *http.Client {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	c.Transport = keepIdle{rt}
+	c.Transport = noReplay{rt}
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if own != nil {
 			if err := own(req, via); err != nil {
@@ -76,13 +77,37 @@ func guardRedirects(hc *http.Client) *http.Client {
 	return &c
 }
 
-// keepIdle hides the CloseIdleConnections of a transport: go-retryablehttp calls it whenever a
-// call gives up, and on a shared transport (http.DefaultTransport, or the caller's) that would
-// drop every kept-alive connection of the process, not only this client's.
-type keepIdle struct{ next http.RoundTripper }
+// noReplay sends each request so that the transport cannot send it again by itself.
+//
+// net/http's Transport silently sends a request once more when a kept-alive connection turns out
+// to be closed by the server, if the request is "replayable": without a body, or with GetBody,
+// and of an idempotent method or with an Idempotency-Key header. Every request of this client is
+// one of those, so such a replay would reach the server under the attempt number of the first
+// send, behind the retry policy's back: with NoRetries a POST could be done twice. noReplay hands
+// the transport a copy of the request with a body (an empty one when it has none) and no
+// GetBody, which is never replayable; the client retries by itself, counting every request. The
+// request the http.Client keeps (for redirects) is not changed.
+//
+// It also hides the CloseIdleConnections of a shared transport (http.DefaultTransport, or the
+// caller's), which would drop every kept-alive connection of the process.
+type noReplay struct{ next http.RoundTripper }
 
-// RoundTrip sends req through the wrapped transport.
-func (k keepIdle) RoundTrip(req *http.Request) (*http.Response, error) { return k.next.RoundTrip(req) }
+// RoundTrip sends a copy of req that the transport will not replay.
+func (n noReplay) RoundTrip(req *http.Request) (*http.Response, error) {
+	r := *req // a shallow copy: req itself must not be changed
+	r.GetBody = nil
+	if r.Body == nil || r.Body == http.NoBody {
+		// The transport finds it empty at once and sends no body.
+		r.Body, r.ContentLength = emptyBody{}, 0
+	}
+	return n.next.RoundTrip(&r)
+}
+
+// emptyBody is a request body with nothing in it that is neither nil nor http.NoBody.
+type emptyBody struct{}
+
+func (emptyBody) Read([]byte) (int, error) { return 0, io.EOF }
+func (emptyBody) Close() error             { return nil }
 
 // origin returns the scheme, host and port of u, lower case, with the scheme's default port
 // when u names none.

@@ -188,7 +188,7 @@ func TestRedirectLimitWithoutACallerPolicy(t *testing.T) {
 	_, err := newClient(t, s).OrgWorkspaces.Get(t.Context(), "w1")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "stopped after 10 redirects")
-	assert.Contains(t, err.Error(), "1 attempt:", "a redirect loop is not retried")
+	assert.Contains(t, err.Error(), "(1 attempt)", "a redirect loop is not retried")
 	assert.Len(t, s.Requests(), 10, "net/http's limit: ten requests")
 }
 

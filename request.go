@@ -1,6 +1,7 @@
 package membrane
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -11,67 +12,44 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
-	"sync/atomic"
+
 	"time"
 
 	"github.com/google/go-querystring/query"
-	"github.com/hashicorp/go-retryablehttp"
 )
 
 // apiClient is the request plumbing shared by every service: where to send, how to
 // authenticate, how to retry, where to log.
 type apiClient struct {
 	baseURL    *url.URL
+	base       string // baseURL as a string
 	httpClient *http.Client
 	tokens     TokenSource
 	userAgent  string
 	logger     *slog.Logger
 	policy     RetryPolicy
 	jitter     *jitter
-	retriers   *sync.Pool // of *retrier, each with its go-retryablehttp client, for reuse
-
-	// Made once: the base URL as a string, the header values every request sends (never
-	// changed in place: each slice is full, so an append would copy it), and the Authorization
-	// value of the latest token.
-	base       string
-	fixed      http.Header
-	authHeader atomic.Pointer[authValue]
-}
-
-// authValue is an Authorization header value and the token it carries.
-type authValue struct {
-	token string
-	value []string
 }
 
 func newAPIClient(cfg *config) *apiClient {
 	return &apiClient{
 		baseURL:    cfg.baseURL,
+		base:       cfg.baseURL.String(),
 		httpClient: guardRedirects(cfg.httpClient),
 		tokens:     cfg.tokens,
 		userAgent:  cfg.userAgent,
 		logger:     cfg.logger,
 		policy:     cfg.policy,
 		jitter:     newJitter(),
-		retriers:   &sync.Pool{},
-		base:       cfg.baseURL.String(),
-		fixed: http.Header{
-			"Accept":               {"application/json"},
-			"User-Agent":           {cfg.userAgent},
-			"Membrane-Api-Version": {APIVersion},
-		},
 	}
 }
 
 // derive returns plumbing aimed at another base URL with other credentials, sharing
 // everything else (HTTP client, logger, retry policy, user agent, jitter source).
 func (a *apiClient) derive(base *url.URL, tokens TokenSource) *apiClient {
-	return &apiClient{
-		baseURL: base, httpClient: a.httpClient, tokens: tokens, userAgent: a.userAgent,
-		logger: a.logger, policy: a.policy, jitter: a.jitter, retriers: &sync.Pool{},
-		base: base.String(), fixed: a.fixed,
-	}
+	d := *a
+	d.baseURL, d.base, d.tokens = base, base.String(), tokens
+	return &d
 }
 
 // call describes one logical API call.
@@ -79,14 +57,14 @@ type call struct {
 	op     string // for errors before any request is made, e.g. "OrgWorkspaces.Create"
 	method string
 	path   string // escaped, starting with "/"
-	query  any    // a struct with go-querystring `url` tags, or nil
-	body   any    // JSON-encoded when not nil
-	// idempotencyKey is the caller's own Idempotency-Key of a POST; when empty, do makes one.
-	idempotencyKey string
+	query  any    // a struct with go-querystring `url` tags, url.Values, or nil
+	body   any    // JSON-encoded (secrets revealed, see wireJSON) when not nil
+	opts   []CallOption
 }
 
 // do performs c, with retries, and decodes a successful JSON answer into out (when not nil).
-// A non-2xx answer becomes an *Error.
+// Arguments that are wrong before any request (a nil context, a bad option) give a plain error;
+// every other failure is an *Error.
 //
 // Every POST carries an Idempotency-Key, made here unless the call brings its own, and reused by
 // every attempt, so that no attempt can repeat an effect: with the methods that are idempotent by
@@ -100,153 +78,310 @@ func (a *apiClient) do(ctx context.Context, c call, out any) error {
 	if ctx == nil {
 		return fmt.Errorf("membrane: %s: nil context", c.op)
 	}
+	set, err := applyCallOptions(c.method, c.opts)
+	if err != nil {
+		return fmt.Errorf("membrane: %s: %w", c.op, err)
+	}
 	u, err := a.endpoint(c.path, c.query)
 	if err != nil {
 		return fmt.Errorf("membrane: %s: %w", c.op, err)
 	}
-	safeURL := redactedURL(u)
-
-	var body any // stays a nil interface without a body: retryablehttp then sends none
+	x := &exchange{api: a, method: c.method, url: u.String(), extra: set.header}
+	x.safeURL = x.url
+	if u.User != nil {
+		x.safeURL = redactedURL(u)
+	}
 	if c.body != nil {
-		b, err := json.Marshal(c.body)
-		if err != nil {
-			return fmt.Errorf("membrane: %s %s: encode request body: %w", c.method, safeURL, err)
+		if x.body, err = wireJSON(c.body); err != nil {
+			return fmt.Errorf("membrane: %s %s: encode request body: %w", c.method, x.safeURL, err)
 		}
-		body = b
 	}
-	key := c.idempotencyKey
-	if c.method == http.MethodPost && key == "" {
-		key = newIdempotencyKey()
-	}
-	r := a.newRetrier(c.method, safeURL, isIdempotent(c.method) || key != "")
-	defer a.retriers.Put(r)
-	renew, _ := a.tokens.(renewable)
-	start := time.Now()
-	r.start = start
-	resp, err := a.send(ctx, r, c.method, u, body, key, a.policy.MaxAttempts)
-	if err == nil && resp.StatusCode == http.StatusUnauthorized && renew != nil {
-		resp.Body.Close()
-		if err := renew.invalidate(ctx, r.token); err != nil {
-			return r.transportError(fmt.Errorf("%s: drop the refused token: %w", r.afterLast(), err))
+	if c.method == http.MethodPost {
+		x.key = set.key
+		if x.key == "" {
+			x.key = newIdempotencyKey()
 		}
-		r.api.logger.LogAttrs(ctx, slog.LevelDebug, "membrane: retrying",
-			slog.String("method", c.method), slog.String("url", safeURL), slog.Int("status", http.StatusUnauthorized),
-			slog.Int("attempt", r.attempts), slog.String("reason", "status 401: renewing the token, once"),
-			slog.Duration("wait", 0))
-		// The attempts left, plus the one this renewal adds.
-		resp, err = a.send(ctx, r, c.method, u, body, key, max(a.policy.MaxAttempts-r.attempts, 0)+1)
 	}
-	if err != nil {
-		if apiErr, ok := err.(*Error); ok { // the last answer, as errorHandler made it
-			return apiErr
-		}
-		return r.transportError(err)
+	raw, resp, apiErr := x.run(ctx)
+	if set.resp != nil {
+		*set.resp = x.response()
 	}
-	defer resp.Body.Close()
-	if a.logger.Enabled(ctx, slog.LevelDebug) {
-		a.logger.LogAttrs(ctx, slog.LevelDebug, "membrane: request done",
-			slog.String("method", c.method), slog.String("url", safeURL),
-			slog.Int("status", resp.StatusCode), slog.Int("attempts", r.attempts),
-			slog.Duration("elapsed", time.Since(start)))
+	if apiErr != nil {
+		return apiErr
 	}
-
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return newError(resp, c.method, safeURL, r.attempts)
-	}
-	if out == nil {
+	if out == nil || (resp.StatusCode == http.StatusNoContent && len(raw) == 0) {
 		return nil
 	}
-	raw, err := readBody(resp)
-	if err == nil {
-		err = json.Unmarshal(raw, out)
-	}
-	if err != nil {
-		return fmt.Errorf("membrane: %s %s: decode %d answer: %w", c.method, safeURL, resp.StatusCode, err)
+	if err := unmarshalAnswer(raw, out); err != nil {
+		return x.finish(&Error{StatusCode: resp.StatusCode, RequestID: resp.Header.Get("X-Request-Id"),
+			Message: "the answer is not what the API promises: " + err.Error(), Err: err})
 	}
 	return nil
+}
+
+// unmarshalAnswer decodes a 2xx answer into out and, when out can tell, checks that it is what
+// the API promises (a workspace with an id, a page with items, ...).
+func unmarshalAnswer(raw []byte, out any) error {
+	if err := json.Unmarshal(raw, out); err != nil {
+		return err
+	}
+	if c, ok := out.(answerChecker); ok {
+		return c.checkAnswer()
+	}
+	return nil
+}
+
+// exchange is one call in progress: what it sends, and what its attempts have met.
+type exchange struct {
+	api     *apiClient
+	method  string
+	url     string // with user information, if the base URL has some
+	safeURL string // without
+	body    []byte // nil: no body
+	key     string // the Idempotency-Key of a POST
+	extra   http.Header
+
+	attempts int
+	token    string // the token of the latest attempt, to drop it when refused
+	last     *http.Response
+}
+
+// response returns the facts of the last answer, for WithResponseInto.
+func (x *exchange) response() Response {
+	r := Response{Attempts: x.attempts}
+	if x.last != nil {
+		r.StatusCode, r.Header, r.RequestID = x.last.StatusCode, x.last.Header, x.last.Header.Get("X-Request-Id")
+	}
+	return r
+}
+
+// finish fills the facts of the call into e and returns it.
+func (x *exchange) finish(e *Error) *Error {
+	e.Method, e.URL, e.IdempotencyKey, e.Attempts = x.method, x.safeURL, x.key, x.attempts
+	return e
+}
+
+// idempotent reports whether another attempt cannot cause a second effect: the method is
+// idempotent by nature, or the request carries an Idempotency-Key.
+func (x *exchange) idempotent() bool { return isIdempotent(x.method) || x.key != "" }
+
+// run makes the attempts of the call and returns the body of its successful answer, or the
+// *Error of its last failure.
+func (x *exchange) run(ctx context.Context) ([]byte, *http.Response, *Error) {
+	a := x.api
+	start := time.Now()
+	limit := a.policy.MaxAttempts
+	_, canRenew := a.tokens.(renewable)
+	var failure *Error // of the latest attempt
+	for {
+		tok, err := a.tokens.Token(ctx)
+		if err == nil && tok == "" {
+			err = errors.New("the token source returned an empty token")
+		}
+		if err != nil {
+			err = fmt.Errorf("get token: %w", err)
+			if failure != nil { // the answer that led here is the one to report
+				return nil, nil, x.notRetried(failure, err)
+			}
+			return nil, nil, x.finish(&Error{Message: err.Error(), Err: err})
+		}
+		raw, resp, f := x.attempt(ctx, tok)
+		failure = f
+		if failure == nil {
+			if a.logger.Enabled(ctx, slog.LevelDebug) {
+				a.logger.LogAttrs(ctx, slog.LevelDebug, "membrane: request done",
+					slog.String("method", x.method), slog.String("url", x.safeURL),
+					slog.Int("status", resp.StatusCode), slog.Int("attempts", x.attempts),
+					slog.Duration("elapsed", time.Since(start)))
+			}
+			return raw, resp, nil
+		}
+		if failure.StatusCode == http.StatusUnauthorized && canRenew {
+			canRenew = false
+			limit++ // the renewal's attempt comes on top of MaxAttempts
+			if err := a.tokens.(renewable).invalidate(ctx, x.token); err != nil {
+				return nil, nil, x.notRetried(failure, fmt.Errorf("drop the refused token: %w", err))
+			}
+			x.log(ctx, slog.LevelDebug, "membrane: retrying", failure, "status 401: renewing the token, once", 0)
+			continue
+		}
+		wait, reason, retry := x.decide(ctx, failure, start)
+		if retry && x.attempts >= limit {
+			retry, reason = false, "attempts used up"
+		}
+		if !retry {
+			x.log(ctx, slog.LevelDebug, "membrane: not retrying", failure, reason, 0)
+			return nil, nil, x.finish(failure)
+		}
+		x.log(ctx, slog.LevelDebug, "membrane: retrying", failure, reason, wait)
+		if err := sleep(ctx, wait); err != nil {
+			return nil, nil, x.notRetried(failure, err)
+		}
+	}
+}
+
+// notRetried returns the error of the last attempt when what should have followed it failed:
+// the cause is kept for errors.Is, and the answer's facts for the caller.
+func (x *exchange) notRetried(last *Error, cause error) *Error {
+	last.Message += "; not retried: " + cause.Error()
+	if last.Err == nil {
+		last.Err = cause
+	} else {
+		last.Err = errors.Join(cause, last.Err)
+	}
+	return x.finish(last)
+}
+
+// decide says whether a failed attempt is worth another one, after which wait and why.
+func (x *exchange) decide(ctx context.Context, e *Error, start time.Time) (time.Duration, string, bool) {
+	var reason string
+	switch {
+	case e.noResponse && isPermanent(e.Err):
+		return 0, "permanent connection error", false
+	case e.noResponse && e.StatusCode != 0 && x.idempotent():
+		reason = "answer cut short"
+	case e.noResponse && x.idempotent():
+		reason = "connection error"
+	case e.noResponse && e.StatusCode == 0 && notSent(e.Err):
+		reason = "connection could not be opened; the request was not sent"
+	case e.noResponse:
+		return 0, "the request may have been done; " + x.method + " without Idempotency-Key is not retried", false
+	case retryableStatus(e.StatusCode) && x.idempotent():
+		reason = "status " + strconv.Itoa(e.StatusCode)
+	case retryableStatus(e.StatusCode):
+		return 0, x.method + " without Idempotency-Key is not retried", false
+	default:
+		return 0, "final answer", false
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		if !errors.Is(e.Err, ctxErr) {
+			e.Err = errors.Join(ctxErr, e.Err)
+			e.Message += "; not retried: " + ctxErr.Error()
+		}
+		return 0, "the context ended", false
+	}
+	p := x.api.policy
+	wait, asked := e.RetryAfter, e.RetryAfter > 0 && (e.StatusCode == http.StatusTooManyRequests || e.StatusCode == http.StatusServiceUnavailable)
+	if asked && wait > MaxRetryAfter {
+		return 0, "Retry-After is above MaxRetryAfter", false
+	}
+	if !asked {
+		wait = p.backoff(x.attempts-1, x.api.jitter)
+	}
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+		return 0, "the wait would end past the context deadline", false
+	}
+	if p.MaxElapsed > 0 && time.Since(start)+wait > p.MaxElapsed {
+		return 0, "the wait would end past RetryPolicy.MaxElapsed", false
+	}
+	return wait, reason, true
+}
+
+// retryableStatus reports the statuses that say nothing was done, for now.
+func retryableStatus(code int) bool {
+	switch code {
+	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// log writes a record about a decision after a failed attempt.
+func (x *exchange) log(ctx context.Context, level slog.Level, msg string, e *Error, reason string, wait time.Duration) {
+	if !x.api.logger.Enabled(ctx, level) {
+		return
+	}
+	x.api.logger.LogAttrs(ctx, level, msg,
+		slog.String("method", x.method), slog.String("url", x.safeURL), slog.Int("status", e.StatusCode),
+		slog.Int("attempt", x.attempts), slog.String("reason", reason), slog.Duration("wait", wait))
+}
+
+// attempt sends one request and reads its answer whole. It returns the body of a 2xx answer, or
+// the *Error of the attempt (without the call's facts, which finish adds).
+func (x *exchange) attempt(ctx context.Context, tok string) ([]byte, *http.Response, *Error) {
+	x.token = tok
+	var body io.Reader
+	if x.body != nil {
+		body = bytes.NewReader(x.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, x.method, x.url, body)
+	if err != nil {
+		return nil, nil, &Error{Message: "build request: " + err.Error(), Err: err}
+	}
+	h := req.Header // the keys below are in canonical form already
+	h["Accept"] = []string{"application/json"}
+	h["User-Agent"] = []string{x.api.userAgent}
+	h["Membrane-Api-Version"] = []string{APIVersion}
+	if x.body != nil {
+		h["Content-Type"] = []string{"application/json"}
+	}
+	for k, v := range x.extra { // the caller's own values replace the defaults above
+		h[k] = v
+	}
+	if x.key != "" {
+		h["Idempotency-Key"] = []string{x.key}
+	}
+	x.attempts++
+	h[attemptHeader] = []string{strconv.Itoa(x.attempts)}
+	h["Authorization"] = []string{"Bearer " + tok}
+
+	resp, err := x.api.httpClient.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its message repeats the URL, possibly with user information
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+			err = fmt.Errorf("%w (%w)", ctxErr, err)
+		}
+		return nil, nil, &Error{Message: err.Error(), Err: err, noResponse: true}
+	}
+	x.last = resp
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, resp, newError(resp)
+	}
+	raw, err := readBody(resp)
+	resp.Body.Close()
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+			err = fmt.Errorf("%w (%w)", ctxErr, err)
+		}
+		return nil, resp, &Error{StatusCode: resp.StatusCode, RequestID: resp.Header.Get("X-Request-Id"),
+			Message: "reading the answer failed: " + err.Error(), Err: err, noResponse: true}
+	}
+	return raw, resp, nil
 }
 
 // maxAnswer bounds the size of an answer the client reads.
 const maxAnswer = 64 << 20
 
-// readBody reads an answer's body whole. Its announced length only sizes the first buffer (up
-// to a bound): the body decides where it ends, so a transport that rewrote or left out the
-// length still gives the whole body, and a server that announces much and sends little costs
-// little.
+// readBody reads an answer's body whole. The body decides where it ends: over HTTP/1.1 and
+// HTTP/2, net/http reports a body shorter than its Content-Length as io.ErrUnexpectedEOF.
 func readBody(resp *http.Response) ([]byte, error) {
-	hint := int64(512)
-	if n := resp.ContentLength; n > 0 {
-		hint = min(n, 1<<20)
-	}
-	r := io.LimitReader(resp.Body, maxAnswer+1)
-	b := make([]byte, 0, hint+1) // +1: room for the read that finds the end
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)] // grow
-		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return b, err
-		}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+	if err != nil {
+		return nil, err
 	}
 	if len(b) > maxAnswer {
-		return b, fmt.Errorf("the answer is larger than %d bytes", maxAnswer)
+		return nil, fmt.Errorf("the answer is larger than %d bytes", maxAnswer)
 	}
 	return b, nil
 }
 
-// send builds the request and performs it with up to attempts attempts. An error that is not an
-// *Error is returned without the call's name; do adds it.
-func (a *apiClient) send(ctx context.Context, r *retrier, method string, u *url.URL, body any, key string, attempts int) (*http.Response, error) {
-	req, err := retryablehttp.NewRequestWithContext(ctx, method, u.String(), body)
-	if err != nil {
-		return nil, fmt.Errorf("build request: %w", err)
+// sleep waits d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
 	}
-	for k, v := range a.fixed {
-		req.Header[k] = v
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	if body != nil {
-		req.Header["Content-Type"] = a.fixed["Accept"] // application/json too
-	}
-	if key != "" {
-		req.Header["Idempotency-Key"] = []string{key}
-	}
-	if r.token, err = a.authorize(req.Request, false); err != nil {
-		if r.attempts > 0 {
-			err = fmt.Errorf("%s: %w", r.afterLast(), err)
-		}
-		return nil, err
-	}
-	req.Header[attemptHeader] = []string{strconv.Itoa(r.attempts + 1)}
-	r.base = r.attempts
-	return r.client(attempts).Do(req)
-}
-
-// authorize sets the Authorization header from the token source, using the request's context,
-// and returns the token. Before a retry (fresh), it replaces the header map rather than writing
-// into it, as an earlier attempt may still hold it.
-func (a *apiClient) authorize(req *http.Request, fresh bool) (string, error) {
-	tok, err := a.tokens.Token(req.Context())
-	if err != nil {
-		return "", fmt.Errorf("get token: %w", err)
-	}
-	if tok == "" {
-		return "", errors.New("get token: the token source returned an empty token")
-	}
-	if fresh {
-		req.Header = req.Header.Clone()
-	}
-	av := a.authHeader.Load()
-	if av == nil || av.token != tok {
-		av = &authValue{token: tok, value: []string{"Bearer " + tok}}
-		a.authHeader.Store(av)
-	}
-	req.Header["Authorization"] = av.value
-	return tok, nil
 }
 
 // endpoint joins the base URL (which has no query and no trailing slash), an escaped path
@@ -256,7 +391,11 @@ func (a *apiClient) endpoint(path string, q any) (*url.URL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build URL: %w", err)
 	}
-	if q != nil {
+	switch q := q.(type) {
+	case nil:
+	case url.Values:
+		u.RawQuery = q.Encode()
+	default:
 		v, err := query.Values(q)
 		if err != nil {
 			return nil, fmt.Errorf("encode query: %w", err)
@@ -273,7 +412,7 @@ const attemptHeader = "X-Membrane-Attempt"
 // PATCH qualifies here because every PATCH of this API is a merge of absolute values.
 func isIdempotent(method string) bool {
 	switch method {
-	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete:
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
 		return true
 	}
 	return false

@@ -56,8 +56,9 @@ func TestFinalAnswerIsKeptWhenTheContextEnds(t *testing.T) {
 		s := answerAsTheContextEnds(cancel, http.StatusServiceUnavailable, map[string]any{"type": "internal", "message": "busy"})
 		_, err := newClient(t, s).OrgWorkspaces.Get(ctx, "w1")
 		require.ErrorIs(t, err, context.Canceled, "no retry once the context has ended")
-		assert.Contains(t, err.Error(), "GET "+testHubURL+"/org-workspaces/w1: 1 attempt")
-		assert.Contains(t, err.Error(), "after status 503 (request id req-1)")
+		assert.ErrorIs(t, err, membrane.ErrUnavailable, "the answer's facts are kept")
+		assert.Equal(t, "membrane: GET "+testHubURL+"/org-workspaces/w1: 503 Service Unavailable: busy; "+
+			"not retried: context canceled (request id req-1, 1 attempt)", err.Error())
 		assert.Len(t, s.Requests(), 1)
 	})
 }
@@ -80,9 +81,8 @@ func TestTokenFailureBeforeARetryKeepsTheAnswer(t *testing.T) {
 		require.NoError(t, err)
 		_, err = c.OrgWorkspaces.Get(t.Context(), "w1")
 		require.ErrorIs(t, err, errVault)
-		assert.Contains(t, err.Error(), "GET "+testHubURL+"/org-workspaces/w1: 1 attempt")
-		assert.Contains(t, err.Error(), "after status 502 (request id req-1)")
-		assert.Contains(t, err.Error(), "get token: vault sealed")
+		assert.Contains(t, err.Error(), "GET "+testHubURL+"/org-workspaces/w1: 502 Bad Gateway: ")
+		assert.Contains(t, err.Error(), "not retried: get token: vault sealed (request id req-1, 1 attempt)")
 		assert.Len(t, s.Requests(), 1)
 	})
 }

@@ -78,7 +78,7 @@ func TestIdempotentMethodsSurfaceTheLastAnswer(t *testing.T) {
 			return err
 		},
 		"PATCH": func(ctx context.Context, c *membrane.Client) error {
-			_, err := c.OrgWorkspaces.Update(ctx, "w1", &membrane.UpdateOrgWorkspaceRequest{Name: membrane.Ptr("n")})
+			_, err := c.OrgWorkspaces.Update(ctx, "w1", &membrane.UpdateOrgWorkspaceRequest{Name: membrane.Set("n")})
 			return err
 		},
 		"DELETE": func(ctx context.Context, c *membrane.Client) error {
@@ -214,9 +214,13 @@ func TestConnectionFailureAfterAllAttempts(t *testing.T) {
 		_, err := newClient(t, s).OrgWorkspaces.Get(t.Context(), "w1")
 		require.Error(t, err)
 		assert.ErrorIs(t, err, syscall.ECONNREFUSED)
-		assert.Contains(t, err.Error(), "GET "+testHubURL+"/org-workspaces/w1: 4 attempts")
+		assert.ErrorIs(t, err, membrane.ErrNoResponse)
+		assert.Contains(t, err.Error(), "GET "+testHubURL+"/org-workspaces/w1: no response: ")
+		assert.Contains(t, err.Error(), "(4 attempts)")
 		var apiErr *membrane.Error
-		assert.False(t, errors.As(err, &apiErr))
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, 0, apiErr.StatusCode)
+		assert.Equal(t, 4, apiErr.Attempts)
 		assert.Len(t, s.Requests(), 4)
 	})
 }
@@ -344,7 +348,7 @@ func TestDeadlineDuringBackoff(t *testing.T) {
 		start := time.Now()
 		_, err := c.OrgWorkspaces.Get(ctx, "w1")
 		// A wait that would outlast the deadline is not begun: the last answer comes back at once.
-		require.ErrorIs(t, err, membrane.ErrDependency)
+		require.ErrorIs(t, err, membrane.ErrUnavailable)
 		var apiErr *membrane.Error
 		require.ErrorAs(t, err, &apiErr)
 		assert.Equal(t, 1, apiErr.Attempts)

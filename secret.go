@@ -1,25 +1,28 @@
 package membrane
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // redacted is what every printed Secret looks like.
 const redacted = "[REDACTED]"
 
-// Secret is a workspace secret or another credential. JSON carries it as the plain string, so it
-// goes over the wire unchanged, but fmt (every verb) and slog print "[REDACTED]".
-// Call Reveal to get the value.
+// Secret is a workspace secret or another credential. Nothing prints it by accident: fmt (every
+// verb, inside any slice, map, pointer or struct), slog (every handler) and json.Marshal all write
+// "[REDACTED]". Call Reveal to get the value; the client itself sends the value where the API
+// needs it.
 //
-// The types of this package that hold a Secret or Credentials (OrgWorkspace, Customer, their
-// pages and the customer requests) log through their LogValue methods. A plain slice of them,
-// such as []*OrgWorkspace, has none: slog's JSON handler marshals it as JSON, secret included.
-// Log the page type, or the items one by one.
+// To store a secret, store Reveal(): json.Unmarshal of "[REDACTED]" into a Secret is an error,
+// so that a secret marshalled by mistake cannot come back as the word "[REDACTED]".
 type Secret string
 
 // Reveal returns the secret's value. Call it only where the value is needed, never to log it.
@@ -37,23 +40,59 @@ func (s Secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redacted)
 // LogValue makes slog print "[REDACTED]".
 func (s Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
 
-// Credentials are a customer's credentials as raw JSON. Like a Secret, JSON carries them as
-// they are, while fmt (every verb) and slog print "[REDACTED]"; Reveal returns them.
+// MarshalJSON writes "[REDACTED]": json.Marshal of any value of this package never holds a secret.
+func (s Secret) MarshalJSON() ([]byte, error) { return redactedJSON, nil }
+
+// UnmarshalJSON reads a JSON string. "[REDACTED]" is refused: it is what json.Marshal wrote in
+// place of a secret, not a secret.
+func (s *Secret) UnmarshalJSON(b []byte) error {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && !bytes.ContainsAny(b[1:len(b)-1], "\\\"") && utf8.Valid(b) {
+		b = b[1 : len(b)-1] // a plain JSON string: no escapes to decode
+		if string(b) == redacted {
+			return errRedactedSecret
+		}
+		*s = Secret(b)
+		return nil
+	}
+	var v string
+	if err := json.Unmarshal(b, &v); err != nil {
+		return fmt.Errorf("membrane: a Secret must be a JSON string: %w", err)
+	}
+	if v == redacted {
+		return errRedactedSecret
+	}
+	*s = Secret(v)
+	return nil
+}
+
+// errRedactedSecret is the error of reading back a secret that was written redacted.
+var errRedactedSecret = errors.New(`membrane: the secret reads "[REDACTED]": json.Marshal writes secrets redacted; ` +
+	`to store one, store its Reveal() and make a Secret of it again`)
+
+// redactedJSON is "[REDACTED]" as a JSON string.
+var redactedJSON = []byte(`"` + redacted + `"`)
+
+// Credentials are a customer's credentials as raw JSON. Like a Secret, fmt, slog and json.Marshal
+// write "[REDACTED]" in their place, while the client sends them as they are; Reveal returns
+// them.
 type Credentials json.RawMessage
 
 // Reveal returns the credentials as JSON.
 func (c Credentials) Reveal() json.RawMessage { return json.RawMessage(c) }
 
-// MarshalJSON writes the credentials as they are (null when empty).
+// MarshalJSON writes "[REDACTED]", or null when there are no credentials.
 func (c Credentials) MarshalJSON() ([]byte, error) {
 	if len(c) == 0 {
 		return []byte("null"), nil
 	}
-	return c, nil
+	return redactedJSON, nil
 }
 
-// UnmarshalJSON keeps a copy of the JSON.
+// UnmarshalJSON keeps a copy of the JSON. "[REDACTED]" is refused, as for a Secret.
 func (c *Credentials) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(bytes.TrimSpace(b), redactedJSON) {
+		return errRedactedSecret
+	}
 	*c = append((*c)[:0], b...)
 	return nil
 }
@@ -69,6 +108,76 @@ func (c Credentials) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, reda
 
 // LogValue makes slog print "[REDACTED]".
 func (c Credentials) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+// wireJSON encodes a request body as the API must receive it: with the value of every Secret and
+// Credentials that it holds, where json.Marshal would write "[REDACTED]". It looks into the
+// request types of this package, and into maps, slices and pointers of any kind.
+func wireJSON(body any) ([]byte, error) {
+	if raw, ok := body.(json.RawMessage); ok {
+		return raw, nil
+	}
+	if w, ok := body.(interface{ wire() any }); ok {
+		body = w.wire()
+	}
+	return json.Marshal(reveal(body))
+}
+
+// reveal returns v with every Secret and Credentials it holds (directly, or in a map, slice,
+// array or pointer) replaced by its value. Other values are returned as they are.
+func reveal(v any) any {
+	switch t := v.(type) {
+	case nil:
+		return nil
+	case Secret:
+		return t.Reveal()
+	case *Secret:
+		if t == nil {
+			return nil
+		}
+		return t.Reveal()
+	case Credentials:
+		if len(t) == 0 {
+			return nil
+		}
+		return t.Reveal()
+	case *Credentials:
+		if t == nil || len(*t) == 0 {
+			return nil
+		}
+		return t.Reveal()
+	case interface{ wire() any }:
+		return t.wire()
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Map:
+		if rv.IsNil() || rv.Type().Key().Kind() != reflect.String {
+			return v
+		}
+		out := make(map[string]any, rv.Len())
+		for it := rv.MapRange(); it.Next(); {
+			out[it.Key().String()] = reveal(it.Value().Interface())
+		}
+		return out
+	case reflect.Slice, reflect.Array:
+		if (rv.Kind() == reflect.Slice && rv.IsNil()) || rv.Type().Elem().Kind() == reflect.Uint8 {
+			return v // nil, and bytes (json.RawMessage among them), stay as they are
+		}
+		out := make([]any, rv.Len())
+		for i := range out {
+			out[i] = reveal(rv.Index(i).Interface())
+		}
+		return out
+	case reflect.Pointer:
+		if rv.IsNil() {
+			return v
+		}
+		if e := rv.Elem(); e.Kind() != reflect.Struct {
+			return reveal(e.Interface())
+		}
+	}
+	return v
+}
 
 // formatPlain prints v as fmt would with the verb and flags of f. v is a value of a type that
 // has the fields of the type called name but none of its methods (so printing it does not call

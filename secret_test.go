@@ -95,19 +95,30 @@ func TestCustomerLogLeavesCredentialsOut(t *testing.T) {
 	assert.Contains(t, buf.String(), `"id":"c1"`)
 }
 
-func TestSecretTravelsInJSON(t *testing.T) {
+func TestSecretMarshalsRedactedAndRefusesToComeBack(t *testing.T) {
 	t.Parallel()
 	b, err := json.Marshal(membrane.OrgWorkspace{ID: "w1", Secret: secretValue})
 	require.NoError(t, err)
-	assert.Contains(t, string(b), `"secret":"`+secretValue+`"`)
+	assert.Contains(t, string(b), `"secret":"[REDACTED]"`)
+	assertNoLeak(t, string(b))
 
 	var back membrane.OrgWorkspace
-	require.NoError(t, json.Unmarshal(b, &back))
-	assert.Equal(t, secretValue, back.Secret.Reveal())
+	err = json.Unmarshal(b, &back)
+	require.Error(t, err, "a redacted secret does not come back as the word [REDACTED]")
+	assert.Contains(t, err.Error(), "Reveal()")
 
 	b, err = json.Marshal(map[string]membrane.Secret{"s": secretValue})
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"s":"`+secretValue+`"}`, string(b))
+	assert.JSONEq(t, `{"s":"[REDACTED]"}`, string(b))
+
+	// What was stored with Reveal() comes back whole.
+	require.NoError(t, json.Unmarshal([]byte(`{"id":"w1","secret":"`+secretValue+`"}`), &back))
+	assert.Equal(t, secretValue, back.Secret.Reveal())
+
+	var creds membrane.Credentials
+	require.Error(t, json.Unmarshal([]byte(`"[REDACTED]"`), &creds))
+	require.NoError(t, json.Unmarshal([]byte(`{"k":"v"}`), &creds))
+	assert.JSONEq(t, `{"k":"v"}`, string(creds.Reveal()))
 }
 
 func TestErrorsNeverCarryTheToken(t *testing.T) {
@@ -129,7 +140,7 @@ func TestCustomerCredentialsAreNeverPrinted(t *testing.T) {
 	}{
 		"Customer":               {cu, "membrane.Customer"},
 		"CreateCustomerRequest":  {membrane.CreateCustomerRequest{Name: "Acme", Credentials: creds}, "membrane.CreateCustomerRequest"},
-		"UpdateCustomerRequest":  {membrane.UpdateCustomerRequest{Name: membrane.Ptr("Acme"), Credentials: creds}, "membrane.UpdateCustomerRequest"},
+		"UpdateCustomerRequest":  {membrane.UpdateCustomerRequest{Name: membrane.Set("Acme"), Credentials: membrane.Set[any](creds)}, "membrane.UpdateCustomerRequest"},
 		"ReplaceCustomerRequest": {membrane.ReplaceCustomerRequest{Name: "Acme", Credentials: secretValue}, "membrane.ReplaceCustomerRequest"},
 	}
 	for name, tc := range values {
@@ -146,16 +157,17 @@ func TestCustomerCredentialsAreNeverPrinted(t *testing.T) {
 			assert.Contains(t, fmt.Sprintf("%+v", tc.v), "Name:")
 			assert.Contains(t, fmt.Sprintf("%+v", tc.v), "Credentials:[REDACTED]")
 			assert.True(t, strings.HasPrefix(fmt.Sprintf("%#v", tc.v), tc.name+"{"), fmt.Sprintf("%#v", tc.v))
-			assert.Contains(t, fmt.Sprintf("%#v", tc.v), "Credentials:[REDACTED]")
+			assert.Contains(t, fmt.Sprintf("%#v", tc.v), "[REDACTED]")
 			assert.Equal(t, tc.name, fmt.Sprintf("%T", tc.v))
 
 			var buf syncBuffer
 			slog.New(slog.NewJSONHandler(&buf, nil)).Info("value", "v", tc.v)
 			assertNoLeak(t, buf.String())
 
-			wire, err := json.Marshal(tc.v)
+			b, err := json.Marshal(tc.v)
 			require.NoError(t, err)
-			assert.Contains(t, string(wire), secretValue, "JSON carries the credentials")
+			assertNoLeak(t, string(b))
+			assert.Contains(t, string(b), `"credentials":"[REDACTED]"`)
 		})
 	}
 

@@ -114,22 +114,22 @@ func TestFakeFlowNeverLeaksCredentials(t *testing.T) {
 		require.Contains(t, scan.logs.String(), `"reason":"status 503"`, "the create was retried")
 		kid := "platform-key"
 		keys := []membrane.PublicKey{{Name: kid, PublicKey: publicKeyPEM(t, testEd25519Key())}}
-		updateReq := &membrane.UpdateOrgWorkspaceRequest{WebhookURI: membrane.Ptr("https://hooks.example/flow"), PublicKeys: &keys}
+		updateReq := &membrane.UpdateOrgWorkspaceRequest{WebhookURI: membrane.Set("https://hooks.example/flow"), PublicKeys: membrane.Set(keys)}
 		updated, err := admin.OrgWorkspaces.Update(ctx, ws.ID, updateReq)
 		require.NoError(t, err)
 		tokenReq := &membrane.AccessTokenRequest{TenantKey: "flow-tenant", Name: "Flow tenant"}
 		accessToken, err := admin.OrgWorkspaces.AccessToken(ctx, ws.ID, tokenReq)
 		require.NoError(t, err)
-		instances, err := admin.MembraneInstances.List(ctx, e.srv.OrgID())
+		instances, err := admin.Instances.List(ctx, e.srv.OrgID())
 		require.NoError(t, err)
 
 		// Workspace API, with each kind of credentials.
-		wc, err := admin.OrgWorkspaces.Client(ctx, ws, nil)
+		wc, err := admin.OrgWorkspaces.Client(ws, nil)
 		require.NoError(t, err)
 		customerReq := &membrane.CreateCustomerRequest{Name: "Flow customer", InternalID: "flow", Credentials: map[string]any{"apiKey": "customer-api-key-0123456789"}}
 		cu, err := wc.Customers.Create(ctx, customerReq)
 		require.NoError(t, err)
-		customerUpdate := &membrane.UpdateCustomerRequest{Name: membrane.Ptr("Flow Corp"), Credentials: map[string]any{"apiKey": "customer-api-key-rotated-9876543210"}}
+		customerUpdate := &membrane.UpdateCustomerRequest{Name: membrane.Set("Flow Corp"), Credentials: membrane.Set[any](map[string]any{"apiKey": "customer-api-key-rotated-9876543210"})}
 		cuUpdated, err := wc.Customers.Update(ctx, cu.ID, customerUpdate)
 		require.NoError(t, err)
 		cuArchived, err := wc.Customers.Archive(ctx, cu.ID)
@@ -214,7 +214,7 @@ func TestFakeFlowNeverLeaksCredentials(t *testing.T) {
 			offlineClaims, membrane.DefaultRetryPolicy(), membrane.StaticToken(e.srv.AdminToken()),
 			membrane.Secret(e.srv.AdminToken()),
 			// The clients and their services.
-			admin, admin.OrgWorkspaces, admin.MembraneInstances, *admin, bad, once,
+			admin, admin.OrgWorkspaces, admin.Instances, *admin, bad, once,
 			wc, wc.Customers, *wc, tenant, offline, signed, rotatedClient, *signed,
 		)
 
@@ -236,8 +236,8 @@ func TestFakeFlowNeverLeaksCredentials(t *testing.T) {
 		require.Greater(t, len(scan.creds), 15, "the wire carried several tokens")
 		scan.check(t)
 
-		wire, err := json.Marshal(restored)
+		b, err := json.Marshal(restored)
 		require.NoError(t, err)
-		assert.Contains(t, string(wire), `"secret":"`+secret.Reveal()+`"`, "JSON still carries the secret")
+		assert.Contains(t, string(b), `"secret":"[REDACTED]"`, "JSON carries no secret")
 	})
 }

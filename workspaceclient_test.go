@@ -159,7 +159,7 @@ func TestOrgWorkspaceClientFallsBackToTheHub(t *testing.T) {
 	t.Parallel()
 	s := tokenServer(time.Hour)
 	hub := newClient(t, s, membrane.WithBaseURL("https://hub.test/api"), membrane.WithUserAgent("prov/1"))
-	wc, err := hub.OrgWorkspaces.Client(t.Context(), &membrane.OrgWorkspace{ID: "w1"},
+	wc, err := hub.OrgWorkspaces.Client(&membrane.OrgWorkspace{ID: "w1"},
 		&membrane.AccessTokenRequest{TenantKey: "t1"})
 	require.NoError(t, err)
 	assert.Equal(t, "https://hub.test/api", wc.BaseURL())
@@ -180,21 +180,21 @@ func TestOrgWorkspaceClientUsesTheInstanceURL(t *testing.T) {
 	t.Parallel()
 	s := tokenServer(time.Hour)
 	hub := newClient(t, s)
-	wc, err := hub.OrgWorkspaces.Client(t.Context(), &membrane.OrgWorkspace{ID: "w1", APIBaseURI: "https://eu.test/v1/"}, nil)
+	wc, err := hub.OrgWorkspaces.Client(&membrane.OrgWorkspace{ID: "w1", APIBaseURI: "https://eu.test/v1/"}, nil)
 	require.NoError(t, err)
 	_, err = wc.Self(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, "https://eu.test/v1/self", s.Last(t).URL.String())
 	assert.JSONEq(t, `{}`, string(s.Requests()[0].Body))
 
-	_, err = hub.OrgWorkspaces.Client(t.Context(), &membrane.OrgWorkspace{ID: "w1", APIBaseURI: "ftp://eu.test"}, nil)
+	_, err = hub.OrgWorkspaces.Client(&membrane.OrgWorkspace{ID: "w1", APIBaseURI: "ftp://eu.test"}, nil)
 	assert.ErrorContains(t, err, "apiBaseUri")
 }
 
 func TestOrgWorkspaceClientDoesNoIO(t *testing.T) {
 	t.Parallel()
 	s := answer(http.StatusForbidden, map[string]any{"type": "bad_request", "key": "access_denied", "message": "read-only"})
-	wc, err := newClient(t, s).OrgWorkspaces.Client(t.Context(), &membrane.OrgWorkspace{ID: "w1"}, nil)
+	wc, err := newClient(t, s).OrgWorkspaces.Client(&membrane.OrgWorkspace{ID: "w1"}, nil)
 	require.NoError(t, err)
 	assert.Empty(t, s.Requests(), "no token is fetched before the first call")
 
@@ -227,7 +227,7 @@ func TestOrgWorkspaceClientRefusesToSendTheTokenInClear(t *testing.T) {
 			t.Parallel()
 			s := tokenServer(time.Hour)
 			hub := newClient(t, s, membrane.WithBaseURL(tt.hub))
-			wc, err := hub.OrgWorkspaces.Client(t.Context(), &membrane.OrgWorkspace{ID: "w1", APIBaseURI: tt.instance}, nil)
+			wc, err := hub.OrgWorkspaces.Client(&membrane.OrgWorkspace{ID: "w1", APIBaseURI: tt.instance}, nil)
 			assert.Empty(t, s.Requests())
 			if tt.ok {
 				require.NoError(t, err)
@@ -297,7 +297,7 @@ func (rs *rotatingServer) paths() []string {
 func TestOrgWorkspaceClientRenewsARefusedToken(t *testing.T) {
 	t.Parallel()
 	rs := newRotatingServer()
-	wc, err := newClient(t, rs.stub).OrgWorkspaces.Client(t.Context(), &membrane.OrgWorkspace{ID: "w1"}, nil)
+	wc, err := newClient(t, rs.stub).OrgWorkspaces.Client(&membrane.OrgWorkspace{ID: "w1"}, nil)
 	require.NoError(t, err)
 	_, err = wc.Self(t.Context())
 	require.NoError(t, err)
@@ -328,7 +328,7 @@ func TestOrgWorkspaceClientRenewsOncePerCall(t *testing.T) {
 		apiError(w, http.StatusUnauthorized, "bad_request", "not_authenticated", "invalid token")
 		return nil
 	})
-	wc, err := newClient(t, s).OrgWorkspaces.Client(t.Context(), &membrane.OrgWorkspace{ID: "w1"}, nil)
+	wc, err := newClient(t, s).OrgWorkspaces.Client(&membrane.OrgWorkspace{ID: "w1"}, nil)
 	require.NoError(t, err)
 	_, err = wc.Customers.Create(t.Context(), &membrane.CreateCustomerRequest{Name: "A"})
 	var apiErr *membrane.Error
@@ -366,7 +366,7 @@ func TestTokenRenewalIsAnAttemptBeyondTheBudget(t *testing.T) {
 			return nil
 		})
 		hub := newClient(t, s, membrane.WithRetryPolicy(membrane.RetryPolicy{MaxAttempts: 3}))
-		wc, err := hub.OrgWorkspaces.Client(t.Context(), &membrane.OrgWorkspace{ID: "w1"}, nil)
+		wc, err := hub.OrgWorkspaces.Client(&membrane.OrgWorkspace{ID: "w1"}, nil)
 		require.NoError(t, err)
 		_, err = wc.Self(t.Context())
 		var apiErr *membrane.Error
@@ -397,7 +397,7 @@ func TestOrgWorkspaceClientRefreshesItsToken(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		s := tokenServer(10 * time.Minute)
-		wc, err := newClient(t, s).OrgWorkspaces.Client(t.Context(), &membrane.OrgWorkspace{ID: "w1"}, nil)
+		wc, err := newClient(t, s).OrgWorkspaces.Client(&membrane.OrgWorkspace{ID: "w1"}, nil)
 		require.NoError(t, err)
 		self := func() string {
 			_, err := wc.Self(t.Context())
@@ -421,7 +421,7 @@ func TestOrgWorkspaceClientRefreshesItsToken(t *testing.T) {
 func TestOrgWorkspaceClientIsSafeForConcurrentUse(t *testing.T) {
 	t.Parallel()
 	s := tokenServer(time.Hour)
-	wc, err := newClient(t, s).OrgWorkspaces.Client(t.Context(), &membrane.OrgWorkspace{ID: "w1"}, nil)
+	wc, err := newClient(t, s).OrgWorkspaces.Client(&membrane.OrgWorkspace{ID: "w1"}, nil)
 	require.NoError(t, err)
 	var wg sync.WaitGroup
 	for range 20 {

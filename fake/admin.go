@@ -20,7 +20,7 @@ import (
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request, fn handlerFunc) {
 	x := s.env.newRequest(w, r, nil)
 	tok := bearer(r)
-	if tok == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.adminToken)) != 1 {
+	if tok == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.AdminToken())) != 1 {
 		x.fail(errNotAuthenticated("the fake's admin API needs the admin token of the default org"))
 		return
 	}

@@ -55,7 +55,17 @@ var authMatrix = map[string]matrixRow{
 	"DELETE /_fake/faults/{id}":            {},
 	"GET /_fake/journal":                   {},
 	"DELETE /_fake/journal":                {},
+	"POST /_fake/reset":                    {},
+	"GET /_fake":                           {},
+	"POST /_fake/orgs":                     {body: `{"name": "Suite"}`},
+	"GET /_fake/state":                     {},
+	"PUT /_fake/state":                     {body: `{"orgs": []}`},
 	"POST /_fake/settle":                   {},
+	"GET /_fake/inspect":                   {},
+	"GET /_fake/workspaces/{id}/secret":    {},
+	"GET /_fake/ui":                        {},
+	"GET /_fake/ui/":                       {},
+	"GET /_fake/ui/{file}":                 {},
 }
 
 // matrixRoute is a route of any table, seen the same way.
@@ -174,7 +184,7 @@ func (f *fixture) send(t *testing.T, tok, method, path, body string) (int, map[s
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	var out map[string]any
-	if len(bytes.TrimSpace(raw)) > 0 {
+	if len(bytes.TrimSpace(raw)) > 0 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		if err := json.Unmarshal(raw, &out); err != nil {
 			t.Fatalf("%s %s: not JSON: %s", method, path, raw)
 		}
@@ -187,7 +197,7 @@ func expect(rt matrixRoute, row matrixRow, caller string) (int, string) {
 	denied := func() (int, string) { return http.StatusUnauthorized, keyNotAuthenticated }
 	platform := map[string]Role{"admin": RoleAdmin, "member": RoleMember, "read-only": RoleReadOnly}
 	switch rt.api {
-	case apiHealth:
+	case apiHealth, apiUI:
 		return http.StatusOK, ""
 	case apiAdmin:
 		if caller == "admin" {
@@ -262,6 +272,7 @@ func TestAuthMatrix(t *testing.T) {
 				f := newFixture(t, caller == "pre-rotation token in grace")
 				path := strings.Replace(rt.pattern, "{key}", f.wsKey, 1)
 				path = strings.Replace(path, "{id}", f.idFor(rt), 1)
+				path = strings.Replace(path, "{file}", "app.js", 1)
 				path += strings.ReplaceAll(row.query, "{org}", f.orgA)
 				body := strings.ReplaceAll(row.body, "{org}", f.orgA)
 				wantStatus, wantKey := expect(rt, row, caller)
@@ -287,7 +298,7 @@ func TestAuthMatrix(t *testing.T) {
 // idFor is the {id} of a route: the workspace, the fault, or the customer.
 func (f *fixture) idFor(rt matrixRoute) string {
 	switch {
-	case strings.HasPrefix(rt.pattern, "/org-workspaces/"):
+	case strings.HasPrefix(rt.pattern, "/org-workspaces/"), strings.HasPrefix(rt.pattern, "/_fake/workspaces/"):
 		return f.wsID
 	case strings.HasPrefix(rt.pattern, "/_fake/faults/"):
 		return f.faultID

@@ -559,7 +559,7 @@ func TestCreateCustomerIdempotencyKey(t *testing.T) {
 	assert.Equal(t, []string{first.Body["id"].(string)}, ids, "only one customer")
 
 	// The same key with another body is refused and creates nothing.
-	r := admin.fails(http.StatusBadRequest, "", "POST", "/customers",
+	r := admin.fails(http.StatusBadRequest, "idempotency_key_reused", "POST", "/customers",
 		map[string]any{"name": "Twice", "internalId": "twice-1"}, "Idempotency-Key", "create-once")
 	assert.Equal(t, "bad_request", r.Body["type"])
 	ids, _ = cuPage(t, admin, url.Values{"includeArchived": {"true"}})

@@ -15,6 +15,10 @@ const attemptHeader = "X-Membrane-Attempt"
 // match it fire, and the journal records it. server is "hub" or the instance id.
 func (s *env) serveEdge(w http.ResponseWriter, r *http.Request, server string, org func(*http.Request) string, h http.Handler) {
 	sw := &statusWriter{ResponseWriter: w}
+	var orgID string
+	if s.orgOf != nil {
+		orgID = s.orgOf(r, server)
+	}
 	var fault *Fault
 	if s.faults != nil {
 		var orgOf func() string
@@ -27,7 +31,7 @@ func (s *env) serveEdge(w http.ResponseWriter, r *http.Request, server string, o
 		h.ServeHTTP(sw, r)
 	}
 	e := JournalEntry{
-		Time: s.now(), Instance: server, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
+		Time: s.now(), Instance: server, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, OrgID: orgID,
 		Status: sw.status, Caller: callerKind(r), IdempotencyKey: r.Header.Get("Idempotency-Key"),
 		Attempt: r.Header.Get(attemptHeader), RequestID: sw.Header().Get("X-Request-Id"),
 	}
@@ -38,6 +42,7 @@ func (s *env) serveEdge(w http.ResponseWriter, r *http.Request, server string, o
 		e.Fault = fault.ID
 	}
 	s.journal.add(e)
+	s.changed()
 }
 
 // applyFault makes the fault happen and reports whether the request is still to be served.

@@ -23,6 +23,12 @@ type env struct {
 
 	reqPrefix string
 	reqSeq    atomic.Uint64
+
+	// orgOf names the org a request is about, for the journal (the hub's journalOrg); nil for
+	// an instance that runs alone. Set before serving.
+	orgOf func(r *http.Request, server string) string
+	// onChange is WithChangeHook's func, or nil.
+	onChange func()
 }
 
 // newEnv builds the environment of a server (or a lone instance) configured by cfg.
@@ -31,7 +37,7 @@ func newEnv(cfg config) *env {
 	e := &env{
 		clock: cfg.now, ids: ids, logger: cfg.logger, transport: newTransport(),
 		faults: &Faults{ids: ids}, journal: &journal{},
-		tokenTTL: cfg.tokenTTL, secretGrace: cfg.secretGrace,
+		tokenTTL: cfg.tokenTTL, secretGrace: cfg.secretGrace, onChange: cfg.onChange,
 	}
 	// Instances in other processes are reached over real connections, kept open for reuse.
 	e.transport.next = &http.Transport{

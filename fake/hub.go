@@ -54,6 +54,7 @@ type hub struct {
 	members   map[[32]byte]*member    // by the SHA-256 of their platform token
 	byWS      map[string]*wsEntry     // org workspaces by id
 	keyHost   map[string]string       // workspace key to the id of the instance hosting it
+	keyOrg    map[string]string       // workspace key to the id of its org
 	instances map[string]*instanceRef // by id
 	instOrder []string                // ids, in the order they were registered (the hub's own first)
 
@@ -63,6 +64,7 @@ type hub struct {
 // member is a platform user: a token and a role in each org it belongs to. Never changed after
 // it is added.
 type member struct {
+	token     string // kept for snapshots, never logged or answered outside the admin API
 	userID    string
 	roles     map[string]Role // by org id
 	expiresAt time.Time       // zero: never; guarded by hub.mu
@@ -119,6 +121,7 @@ func newHub(e *env, own http.Handler) *hub {
 		members:   make(map[[32]byte]*member),
 		byWS:      make(map[string]*wsEntry),
 		keyHost:   make(map[string]string),
+		keyOrg:    make(map[string]string),
 		instances: make(map[string]*instanceRef),
 		repairs:   newRepairs(),
 	}
@@ -137,7 +140,7 @@ func (h *hub) addOrg(id, name string) *org {
 }
 
 func (h *hub) addMember(token string, roles map[string]Role, expiresAt time.Time) {
-	m := &member{userID: h.env.ids.objectID(), roles: roles, expiresAt: expiresAt}
+	m := &member{token: token, userID: h.env.ids.objectID(), roles: roles, expiresAt: expiresAt}
 	h.mu.Lock()
 	h.members[tokenDigest(token)] = m
 	h.mu.Unlock()

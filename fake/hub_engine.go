@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // engineResponse is an instance's response to an engine call: its body, and the version of the
@@ -66,4 +67,13 @@ func (h *hub) engine(ctx context.Context, ref *instanceRef, method, path string,
 		v = brief.Version
 	}
 	return engineResponse{body: b, version: v}, nil
+}
+
+// errBody reads the message of an error response, for a dependency error that passes it on.
+func errBody(b []byte) string {
+	var e apiError
+	if json.Unmarshal(b, &e) == nil && e.Message != "" {
+		return e.Message
+	}
+	return strings.TrimSpace(string(b[:min(len(b), 200)]))
 }

@@ -91,6 +91,13 @@ func (h *hub) repairIfDirty(ctx context.Context, o *org, e *wsEntry) *apiError {
 		return nil
 	}
 	cur := current(o, e)
+	h.mu.RLock()
+	held := h.byWS[cur.id] == e
+	h.mu.RUnlock()
+	if !held { // the hub no longer holds the workspace (its state was replaced): nothing to repair
+		h.markRepaired(e, cur.key)
+		return nil
+	}
 	ref := h.instance(cur.instanceID)
 	path := "/workspaces/" + url.PathEscape(cur.key)
 	parts, encErr := repairParts(cur, maxEngineBodyBytes-1<<10)
@@ -113,15 +120,20 @@ func (h *hub) repairIfDirty(ctx context.Context, o *org, e *wsEntry) *apiError {
 	o.mu.Lock()
 	e.cur = &fixed
 	o.mu.Unlock()
+	h.markRepaired(e, cur.key)
+	return nil
+}
+
+// markRepaired takes the workspace off the list of repairs. Called with e's gate held.
+func (h *hub) markRepaired(e *wsEntry, key string) {
 	e.dirty = false
 	h.repairs.mu.Lock()
 	if h.repairs.dirty[e] != nil {
 		delete(h.repairs.dirty, e)
-		delete(h.repairs.byKey, cur.key)
+		delete(h.repairs.byKey, key)
 		h.repairs.pending.Add(-1)
 	}
 	h.repairs.mu.Unlock()
-	return nil
 }
 
 // repairParts is the whole instance-level state of w as engine updates of at most budget bytes

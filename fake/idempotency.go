@@ -8,11 +8,19 @@ import (
 	"time"
 )
 
-// idempotencyTTL is how long a POST's answer is kept for replay under its Idempotency-Key.
+// idempotencyTTL is how long a POST's response is kept for replay under its Idempotency-Key.
 const idempotencyTTL = 24 * time.Hour
 
-// idempotency remembers the answers of POSTs sent with an Idempotency-Key, per caller, so that
-// a repeat returns the first answer instead of acting twice. Answers that mean nothing happened
+// A store keeps at most maxIdemResponses responses, and responses of at most maxIdemBytes bytes in
+// all (as encoded): past either, the oldest responses are forgotten before their TTL, and a
+// repeat of a forgotten key runs as a new request. Requests in progress are not counted.
+const (
+	maxIdemResponses = 10000
+	maxIdemBytes     = 64 << 20
+)
+
+// idempotency remembers the responses to POSTs sent with an Idempotency-Key, per caller, so that
+// a repeat returns the first response instead of acting twice. Responses that mean nothing happened
 // (429 and 5xx) are not kept: the next attempt runs again.
 type idempotency struct {
 	now func() time.Time
@@ -20,11 +28,16 @@ type idempotency struct {
 	mu      sync.Mutex
 	entries map[idemKey]*idemEntry
 	fifo    []*idemEntry // finished entries, oldest first, for expiry
+	bytes   int          // the size of the responses in fifo
+	limits  idemLimits
 }
+
+// idemLimits caps a store: maxIdemResponses and maxIdemBytes, smaller in tests.
+type idemLimits struct{ responses, bytes int }
 
 type idemKey struct{ caller, key string }
 
-// idemEntry is a claimed key: in flight until finish, then the answer to replay. The answer is
+// idemEntry is a claimed key: in flight until finish, then the response to replay. The response is
 // kept as the handler's value (an immutable version of the thing it made, which the store holds
 // anyway) rather than its bytes, and encoded again on a replay: the same value makes the same
 // bytes.
@@ -37,10 +50,12 @@ type idemEntry struct {
 	value any
 	err   *apiError
 	at    time.Time
+	size  int // the encoded response's length
 }
 
 func newIdempotency(now func() time.Time) *idempotency {
-	return &idempotency{now: now, entries: make(map[idemKey]*idemEntry)}
+	return &idempotency{now: now, entries: make(map[idemKey]*idemEntry),
+		limits: idemLimits{responses: maxIdemResponses, bytes: maxIdemBytes}}
 }
 
 func fingerprint(method, path string, body []byte) [32]byte {
@@ -73,7 +88,9 @@ func (s *idempotency) begin(ctx context.Context, caller, key string, fp [32]byte
 		done := e.done
 		s.mu.Unlock()
 		if e.fingerprint != fp {
-			return nil, nil, errBadRequest("Idempotency-Key %q was already used with a different request", key)
+			e := errBadRequest("Idempotency-Key %q was already used with a different request", key)
+			e.Key = keyIdempotencyKeyReused
+			return nil, nil, e
 		}
 		if done != nil {
 			select {
@@ -92,23 +109,26 @@ func (s *idempotency) begin(ctx context.Context, caller, key string, fp [32]byte
 	}
 }
 
-// finish records the answer of a claimed entry and wakes any repeat waiting on it.
-func (s *idempotency) finish(e *idemEntry, status int, value any, err *apiError) {
+// finish records the response of a claimed entry, size bytes once encoded, and wakes any repeat
+// waiting on it.
+func (s *idempotency) finish(e *idemEntry, status int, value any, err *apiError, size int) {
 	s.mu.Lock()
 	if status == 429 || status >= 500 {
 		if s.entries[e.key] == e {
 			delete(s.entries, e.key)
 		}
 	} else {
-		e.kept, e.value, e.err, e.at = true, value, err, s.now()
+		e.kept, e.value, e.err, e.at, e.size = true, value, err, s.now(), size
 		s.fifo = append(s.fifo, e)
+		s.bytes += size
+		s.trim()
 	}
 	close(e.done)
 	e.done = nil
 	s.mu.Unlock()
 }
 
-// expire drops answers older than the TTL. Called with mu held.
+// expire drops responses older than the TTL. Called with mu held.
 func (s *idempotency) expire() {
 	if len(s.fifo) == 0 {
 		return
@@ -116,19 +136,45 @@ func (s *idempotency) expire() {
 	cutoff := s.now().Add(-idempotencyTTL)
 	n := 0
 	for n < len(s.fifo) && s.fifo[n].at.Before(cutoff) {
-		e := s.fifo[n]
+		n++
+	}
+	s.forget(n)
+}
+
+// trim forgets the oldest responses while the store holds more than its limits. Called with mu
+// held.
+func (s *idempotency) trim() {
+	n, bytes := 0, s.bytes
+	for n < len(s.fifo) && (len(s.fifo)-n > s.limits.responses || bytes > s.limits.bytes) {
+		bytes -= s.fifo[n].size
+		n++
+	}
+	s.forget(n)
+}
+
+// forget drops the n oldest responses. Called with mu held.
+func (s *idempotency) forget(n int) {
+	if n == 0 {
+		return
+	}
+	for i, e := range s.fifo[:n] {
 		if s.entries[e.key] == e {
 			delete(s.entries, e.key)
 		}
-		s.fifo[n] = nil
-		n++
+		s.bytes -= e.size
+		e.kept = false // a repeat that found it before runs as a new request
+		s.fifo[i] = nil
 	}
-	if n > 0 {
-		s.fifo = s.fifo[n:]
-	}
+	s.fifo = s.fifo[n:]
 }
 
+// The error keys of an Idempotency-Key that cannot be honoured.
+const (
+	keyIdempotencyKeyReused = "idempotency_key_reused" // 400: the key came with another request
+	keyIdempotencyKeyInUse  = "idempotency_key_in_use" // 409: the first request is still running
+)
+
 func errConflictInFlight(key string) *apiError {
-	return &apiError{status: 409, Type: typeBadRequest,
+	return &apiError{status: 409, Type: typeBadRequest, Key: keyIdempotencyKeyInUse,
 		Message: fmt.Sprintf("a request with Idempotency-Key %q is still in progress", key)}
 }

@@ -11,12 +11,19 @@ const journalSize = 10000
 // JournalEntry records one request a server of the fake served. It holds no token and no
 // secret: the Authorization header and bodies are never recorded.
 type JournalEntry struct {
+	// Seq numbers the entries of a server from 1, in the order they were recorded; it keeps
+	// growing across ResetJournal and Reset, so that "since" stays meaningful.
+	Seq  uint64    `json:"seq"`
 	Time time.Time `json:"time"`
 	// Instance is the server that received it: "hub" for the hub's URL, or an instance id.
 	Instance string `json:"instance"`
 	Method   string `json:"method"`
 	Path     string `json:"path"`
 	Query    string `json:"query,omitempty"`
+	// OrgID is the org the request was about, when the hub knows it: the orgId of a Management
+	// API request or the org of its workspace, or the org of the workspace a workspace token
+	// names.
+	OrgID string `json:"orgId,omitempty"`
 	// Status is the response's status; 0 when the connection was dropped instead.
 	Status int `json:"status"`
 	// Caller is the kind of credential sent: "platform", "workspace" (a JWT), "other" (such
@@ -36,16 +43,24 @@ type journal struct {
 	entries []JournalEntry // a ring once full
 	next    int
 	full    bool
+	seq     uint64
+	changed chan struct{} // closed when an entry is added; nil until someone waits
 }
 
 func (j *journal) add(e JournalEntry) {
 	j.mu.Lock()
+	j.seq++
+	e.Seq = j.seq
 	if !j.full && len(j.entries) < journalSize {
 		j.entries = append(j.entries, e)
 	} else {
 		j.full = true
 		j.entries[j.next] = e
 		j.next = (j.next + 1) % journalSize
+	}
+	if j.changed != nil {
+		close(j.changed)
+		j.changed = nil
 	}
 	j.mu.Unlock()
 }

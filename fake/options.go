@@ -28,6 +28,7 @@ type config struct {
 	instances    []string
 	remotes      []remoteInstance
 	secretGrace  time.Duration
+	onChange     func()
 }
 
 // remoteInstance is an instance in another process that the hub routes to.
@@ -62,6 +63,17 @@ func defaultConfig() config {
 
 // WithClock makes the server read the time from now instead of the wall clock: timestamps,
 // token lifetimes and idempotency expiry all follow it.
+//
+// The workspace API checks the exp claim of every workspace token against this clock (with 30s
+// of leeway), so a token minted offline must be minted with the same clock. With the SDK, give
+// the clock to the claims, then mint from the workspace's key and secret:
+//
+//	claims := membrane.WorkspaceClaims{Now: now}
+//	token, err := membrane.MintWorkspaceToken(ws.Key, ws.Secret, claims)
+//	// or: membrane.WithWorkspaceCredentials(ws.Key, ws.Secret, claims)
+//
+// A token minted with the wall clock is refused as expired once the fake's clock has moved past
+// its exp, and one whose exp is far ahead of this clock is accepted until the clock reaches it.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) error {
 		if now == nil {

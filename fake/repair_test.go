@@ -155,17 +155,22 @@ func TestInstanceIsRepairedInTheBackground(t *testing.T) {
 // the hub's version of the workspace.
 func TestHubRepairsBeforeForwarding(t *testing.T) {
 	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		srv, c := newFake(t, fake.WithInstances("eu"))
-		ws := c.ok("POST", "/org-workspaces", map[string]any{"orgId": srv.OrgID(), "membraneInstanceId": "eu"})
-		id := ws["id"].(string)
-		tok := c.mint(id, map[string]any{"isAdmin": true})
-		addFault(t, srv, fake.Fault{Instance: "eu", Method: "PATCH", Path: "/workspaces/*", DropAnswer: true, Times: 1})
-		addFault(t, srv, fake.Fault{Instance: "eu", Method: "PATCH", Path: "/workspaces/*", Reset: true, Times: 1})
-		c.fails(http.StatusBadGateway, "", "DELETE", "/org-workspaces/"+id, nil)
-		// No time has passed: the background repair has not run yet.
-		c.as(tok).ok("GET", "/customers", nil)
-	})
+	for _, inst := range []string{"eu", "hub"} {
+		t.Run(inst, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				srv, c := newFake(t, fake.WithInstances("eu"))
+				ws := c.ok("POST", "/org-workspaces", map[string]any{"orgId": srv.OrgID(), "membraneInstanceId": inst})
+				id := ws["id"].(string)
+				tok := c.mint(id, map[string]any{"isAdmin": true})
+				addFault(t, srv, fake.Fault{Instance: inst, Method: "PATCH", Path: "/workspaces/*", DropAnswer: true, Times: 1})
+				addFault(t, srv, fake.Fault{Instance: inst, Method: "PATCH", Path: "/workspaces/*", Reset: true, Times: 1})
+				c.fails(http.StatusBadGateway, "", "DELETE", "/org-workspaces/"+id, nil)
+				// No time has passed: the background repair has not run yet.
+				c.as(tok).ok("GET", "/customers", nil)
+			})
+		})
+	}
 }
 
 // A rotation's grace period survives a repair: the repair sends the previous secret and its end.

@@ -99,7 +99,7 @@ func (x *request) run(h handlerFunc) {
 	}
 	v, aerr := h(x)
 	status, body := x.encode(v, aerr)
-	store.finish(claimed, status, v, aerr)
+	store.finish(claimed, status, v, aerr, len(body))
 	x.write(status, body)
 }
 
@@ -116,7 +116,15 @@ func (x *request) fail(err *apiError) {
 // encode returns the status and body of the response: v as JSON with 200, or the error.
 func (x *request) encode(v any, aerr *apiError) (int, []byte) {
 	if aerr == nil {
-		b, err := json.Marshal(v)
+		var b []byte
+		var err error
+		if m, ok := v.(json.Marshaler); ok {
+			// A value that encodes itself with encoding/json is asked directly: json.Marshal
+			// would only check its bytes again and copy them.
+			b, err = m.MarshalJSON()
+		} else {
+			b, err = json.Marshal(v)
+		}
 		if err == nil {
 			return http.StatusOK, b
 		}
@@ -150,15 +158,6 @@ func bearer(r *http.Request) string {
 		return strings.TrimSpace(h[7:])
 	}
 	return ""
-}
-
-// errBody reads the message of an error response, for a dependency error that passes it on.
-func errBody(b []byte) string {
-	var e apiError
-	if json.Unmarshal(b, &e) == nil && e.Message != "" {
-		return e.Message
-	}
-	return strings.TrimSpace(string(b[:min(len(b), 200)]))
 }
 
 // readAtMost reads r to its end, or to limit bytes. A known length (n ≥ 0) sizes the buffer at

@@ -16,6 +16,7 @@ const (
 	apiEngine     api = "engine"     // the instance's engine token: the hub calling an instance
 	apiHealth     api = "health"     // anyone
 	apiAdmin      api = "admin"      // the fake's own API, with the admin token, at the hub
+	apiUI         api = "ui"         // the inspector page's files: anyone, at the hub
 )
 
 // params are the path segments that stand for the {…} parts of a route's pattern, in order.
@@ -120,30 +121,48 @@ var (
 
 	adminRoutes = []route[*Server]{
 		newRoute(apiAdmin, "GET", "/_fake/faults", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
-			s.serveAdmin(w, r, func(*request) (any, *apiError) { return listJSON[Fault]{Items: s.env.faults.List()}, nil })
+			s.serveAdmin(w, r, noParams(func(*request) (any, *apiError) { return listJSON[Fault]{Items: s.env.faults.List()}, nil }))
 		}),
 		newRoute(apiAdmin, "POST", "/_fake/faults", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
-			s.serveAdmin(w, r, s.addFault)
+			s.serveAdmin(w, r, noParams(s.addFault))
 		}),
 		newRoute(apiAdmin, "DELETE", "/_fake/faults", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
-			s.serveAdmin(w, r, func(*request) (any, *apiError) { s.env.faults.Clear(); return map[string]any{}, nil })
+			s.serveAdmin(w, r, noParams(func(*request) (any, *apiError) { s.env.faults.Clear(); return map[string]any{}, nil }))
 		}),
 		newRoute(apiAdmin, "DELETE", "/_fake/faults/{id}", func(s *Server, w http.ResponseWriter, r *http.Request, p params) {
-			s.serveAdmin(w, r, func(*request) (any, *apiError) {
+			s.serveAdmin(w, r, noParams(func(*request) (any, *apiError) {
 				if !s.env.faults.Remove(p[0]) {
 					return nil, errNotFound("fault %q not found", p[0])
 				}
 				return map[string]any{}, nil
-			})
+			}))
 		}),
 		newRoute(apiAdmin, "POST", "/_fake/settle", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
 			s.serveAdmin(w, r, s.settle)
 		}),
 		newRoute(apiAdmin, "GET", "/_fake/journal", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
-			s.serveAdmin(w, r, func(*request) (any, *apiError) { return listJSON[JournalEntry]{Items: s.Journal()}, nil })
+			s.serveAdmin(w, r, s.serveJournal)
 		}),
 		newRoute(apiAdmin, "DELETE", "/_fake/journal", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
-			s.serveAdmin(w, r, func(*request) (any, *apiError) { s.ResetJournal(); return map[string]any{}, nil })
+			s.serveAdmin(w, r, noParams(func(*request) (any, *apiError) { s.ResetJournal(); return map[string]any{}, nil }))
+		}),
+		adminRoute("GET", "/_fake", func(s *Server) handlerFunc { return s.serveIndex }),
+		adminRoute("POST", "/_fake/orgs", func(s *Server) handlerFunc { return s.serveAddOrg }),
+		adminRoute("POST", "/_fake/reset", func(s *Server) handlerFunc { return s.serveReset }),
+		adminRoute("GET", "/_fake/state", func(s *Server) handlerFunc { return s.serveGetState }),
+		adminRoute("PUT", "/_fake/state", func(s *Server) handlerFunc { return s.servePutState }),
+		adminRoute("GET", "/_fake/inspect", func(s *Server) handlerFunc { return s.inspect }),
+		newRoute(apiAdmin, "GET", "/_fake/workspaces/{id}/secret", func(s *Server, w http.ResponseWriter, r *http.Request, p params) {
+			s.serveAdmin(w, r, func(x *request) (any, *apiError) { return s.revealSecret(x, p[0]) })
+		}),
+		newRoute(apiUI, "GET", "/_fake/ui", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
+			s.serveUIFile(w, r, "index.html")
+		}),
+		newRoute(apiUI, "GET", "/_fake/ui/", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
+			http.Redirect(w, r, "/_fake/ui", http.StatusFound)
+		}),
+		newRoute(apiUI, "GET", "/_fake/ui/{file}", func(s *Server, w http.ResponseWriter, r *http.Request, p params) {
+			s.serveUIFile(w, r, p[0])
 		}),
 	}
 )

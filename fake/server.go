@@ -3,7 +3,7 @@
 //
 // A Server holds a hub (orgs, members, org workspaces) that hosts its own instance, "hub", as in
 // a single-instance deployment: workspace tokens work at the hub's URL. State, validation, auth
-// and error responses follow the API contract.
+// and error responses follow the contract in docs/contract.md.
 //
 // In a test, NewServer starts one on loopback and closes it when the test ends:
 //
@@ -39,8 +39,8 @@ type Server struct {
 	hubInstance *Instance            // the instance the hub hosts, "hub"
 	instances   map[string]*Instance // the instances of this process by id, the hub's own included
 
-	orgID      string
-	adminToken string
+	ident atomic.Pointer[identity] // the default org and the admin token
+	state stateControl
 
 	mu       sync.Mutex
 	url      atomic.Value // string: the hub's base URL
@@ -72,15 +72,27 @@ func New(opts ...Option) (*Server, error) {
 		s.hub.register(r.id, r.id, func() string { return r.url }, r.engineToken)
 	}
 	s.env.transport.set(inProcessHubHost, s.Handler())
-	s.orgID = s.AddOrg(s.cfg.orgName)
-	s.adminToken = s.AddMember(s.orgID, RoleAdmin)
+	s.env.orgOf = s.hub.journalOrg
+	orgID := s.AddOrg(s.cfg.orgName)
+	s.ident.Store(&identity{orgID: orgID, adminToken: s.AddMember(orgID, RoleAdmin)})
+	s.recordStart()
 	return s, nil
 }
 
 // NewServer starts a server on loopback for the test and closes it when the test ends. A bad
 // option or a failure to listen fails the test.
+//
+// Inside a testing/synctest bubble it fails the test at once: a goroutine that waits on a real
+// socket keeps the bubble's clock from moving, so a request that meets a timer (a latency
+// fault, a retry's backoff) would hang. Use New there, and reach the server with HTTPClient,
+// in process.
 func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
+	if inSynctestBubble() {
+		t.Fatalf("fake.NewServer: called inside a testing/synctest bubble, where a real socket stops the bubble's clock; " +
+			"use fake.New and reach the server with its HTTPClient, in process")
+		return nil
+	}
 	s, err := New(opts...)
 	if err != nil {
 		t.Fatalf("fake.NewServer: %v", err)
@@ -176,7 +188,7 @@ func (s *Server) Handler() http.Handler { return hubHandler{s} }
 type hubHandler struct{ s *Server }
 
 func (h hubHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, "/_fake/") {
+	if r.URL.Path == "/_fake" || strings.HasPrefix(r.URL.Path, "/_fake/") {
 		fail := func(err *apiError) { h.s.env.newRequest(w, r, nil).fail(err) }
 		serveRoutes(h.s, adminRoutes, w, r, fail, func() { fail(errNotFound("no route for %s %s", r.Method, r.URL.Path)) })
 		return
@@ -185,10 +197,10 @@ func (h hubHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // OrgID is the id of the default org.
-func (s *Server) OrgID() string { return s.orgID }
+func (s *Server) OrgID() string { return s.ident.Load().orgID }
 
 // AdminToken is a platform token of an admin of the default org.
-func (s *Server) AdminToken() string { return s.adminToken }
+func (s *Server) AdminToken() string { return s.ident.Load().adminToken }
 
 // AddOrg adds an org and returns its id. Nobody is a member yet: see AddMember.
 func (s *Server) AddOrg(name string) string {
@@ -209,6 +221,15 @@ func (s *Server) AddMember(orgID string, role Role) string {
 // ExpireToken makes a platform token expire now: from then on it gets 401, as an
 // expired token is. It reports whether the server knew the token.
 func (s *Server) ExpireToken(token string) bool { return s.hub.expireMember(token) }
+
+// inSynctestBubble tells whether the caller runs inside a testing/synctest bubble. A bubble's
+// clock starts at midnight UTC on 2000-01-01, which no real clock shows, and moves only as the
+// bubble's goroutines wait: it is within a year of its start unless the test waited that long.
+func inSynctestBubble() bool {
+	epoch := time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC)
+	now := time.Now()
+	return !now.Before(epoch) && now.Before(epoch.AddDate(1, 0, 0))
+}
 
 // Settle puts right, now, what failed calls between the hub and its instances may have left
 // behind: a workspace whose update may have reached its instance is set back to the hub's

@@ -143,7 +143,7 @@ func TestIdempotencyKey(t *testing.T) {
 	assert.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
 	assert.NotEqual(t, first.Header.Get("X-Request-Id"), again.Header.Get("X-Request-Id"))
 
-	c.fails(http.StatusBadRequest, "", "POST", "/org-workspaces", map[string]any{"orgId": srv.OrgID(), "name": "Other"},
+	c.fails(http.StatusBadRequest, "idempotency_key_reused", "POST", "/org-workspaces", map[string]any{"orgId": srv.OrgID(), "name": "Other"},
 		"Idempotency-Key", "k1")
 	other := c.ok("POST", "/org-workspaces", body, "Idempotency-Key", "k2")
 	assert.NotEqual(t, first.Body["id"], other["id"])

@@ -20,6 +20,7 @@ type settings struct {
 	id          string     // instance: its id
 	engineToken string
 	seed        string
+	stateFile   string // where the state is kept across restarts; "" for none
 	tokenTTL    time.Duration
 	grace       time.Duration
 	wait        time.Duration
@@ -81,6 +82,8 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 		"how long a rotated-out workspace secret still verifies tokens (env MEMBRANE_FAKE_SECRET_GRACE)")
 	level := fs.String("log-level", env("MEMBRANE_FAKE_LOG_LEVEL", "debug"),
 		"debug logs every request; info, warn and error log less (env MEMBRANE_FAKE_LOG_LEVEL)")
+	fs.StringVar(&st.stateFile, "state-file", env("MEMBRANE_FAKE_STATE_FILE", ""),
+		"JSON file that keeps the state across restarts: loaded at start, saved after changes; one per process (env MEMBRANE_FAKE_STATE_FILE)")
 	var instances, wait string
 	switch st.mode {
 	case "all":

@@ -91,7 +91,7 @@ func TestHubAndInstancesInSeparateProcesses(t *testing.T) {
 		membrane.WithRetryPolicy(membrane.RetryPolicy{MaxAttempts: 1}))
 	require.NoError(t, err)
 
-	instances, err := client.MembraneInstances.List(ctx, orgID)
+	instances, err := client.Instances.List(ctx, orgID)
 	require.NoError(t, err)
 	ids := map[string]string{}
 	for _, in := range instances {
@@ -102,12 +102,12 @@ func TestHubAndInstancesInSeparateProcesses(t *testing.T) {
 	ws, err := client.OrgWorkspaces.Create(ctx, &membrane.CreateOrgWorkspaceRequest{OrgID: orgID, Name: "EU customer", MembraneInstanceID: "eu"})
 	require.NoError(t, err)
 	assert.Equal(t, euURL, ws.APIBaseURI)
-	ws, err = client.OrgWorkspaces.Update(ctx, ws.ID, &membrane.UpdateOrgWorkspaceRequest{WebhookURI: membrane.Ptr("https://eu.example/hook")})
+	ws, err = client.OrgWorkspaces.Update(ctx, ws.ID, &membrane.UpdateOrgWorkspaceRequest{WebhookURI: membrane.Set("https://eu.example/hook")})
 	require.NoError(t, err)
 	assert.Equal(t, "https://eu.example/hook", ws.WebhookURI)
 
 	// Used through its instance's URL.
-	wc, err := client.OrgWorkspaces.Client(ctx, ws, &membrane.AccessTokenRequest{IsAdmin: true})
+	wc, err := client.OrgWorkspaces.Client(ws, &membrane.AccessTokenRequest{IsAdmin: true})
 	require.NoError(t, err)
 	assert.Equal(t, euURL, wc.BaseURL())
 	jane, err := wc.Customers.Create(ctx, &membrane.CreateCustomerRequest{Name: "Jane", InternalID: "jane"})
@@ -144,7 +144,7 @@ func TestHubAndInstancesInSeparateProcesses(t *testing.T) {
 	// An instance that goes away makes changes fail whole, as a dependency error.
 	assert.Equal(t, 0, us.stop(t))
 	_, err = client.OrgWorkspaces.Update(ctx, onUS.ID, &membrane.UpdateOrgWorkspaceRequest{
-		Name: membrane.Ptr("renamed"), WebhookURI: membrane.Ptr("https://us.example/hook")})
+		Name: membrane.Set("renamed"), WebhookURI: membrane.Set("https://us.example/hook")})
 	assert.ErrorIs(t, err, membrane.ErrDependency)
 	after, err := client.OrgWorkspaces.Get(ctx, onUS.ID)
 	require.NoError(t, err)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 
@@ -20,6 +21,11 @@ const shutdownGrace = 5 * time.Second
 // run serves until ctx ends and returns the exit code: 0 after a clean shutdown, 1 when the
 // server cannot start, 2 for bad flags.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	return runWith(ctx, args, getenv, stdout, stderr, hooks{})
+}
+
+// runWith is run with hooks for tests.
+func runWith(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, h hooks) int {
 	st, err := parseSettings(args, getenv, stderr)
 	switch {
 	case errors.Is(err, errHelp):
@@ -32,9 +38,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	var stopServing func(context.Context) error
 	switch st.mode {
 	case "instance":
-		stopServing, err = startInstance(st, logger, stdout)
+		stopServing, err = startInstance(ctx, st, logger, stdout, h)
 	default:
-		stopServing, err = startHub(ctx, st, logger, stdout)
+		stopServing, err = startHub(ctx, st, logger, stdout, h)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "membrane-fake:", err)
@@ -62,10 +68,13 @@ func (e *badValue) Unwrap() error { return e.err }
 
 // ready is the line printed on start.
 type ready struct {
-	HubURL     string          `json:"hubUrl"`
-	OrgID      string          `json:"orgId"`
-	AdminToken string          `json:"adminToken"`
-	Instances  []readyInstance `json:"instances"`
+	HubURL     string `json:"hubUrl"`
+	OrgID      string `json:"orgId"`
+	AdminToken string `json:"adminToken"`
+	// UIURL opens the inspector page signed in: the admin token is in the URL's fragment,
+	// which the browser never sends to the server.
+	UIURL     string          `json:"uiUrl"`
+	Instances []readyInstance `json:"instances"`
 }
 
 type readyInstance struct {
@@ -83,7 +92,7 @@ func printLine(w io.Writer, v any) error {
 }
 
 // startHub starts a hub with its instances, in this process or (mode hub) in others.
-func startHub(ctx context.Context, st settings, logger *slog.Logger, stdout io.Writer) (func(context.Context) error, error) {
+func startHub(ctx context.Context, st settings, logger *slog.Logger, stdout io.Writer, h hooks) (func(context.Context) error, error) {
 	opts := []fake.Option{fake.WithAddr(st.addr), fake.WithTokenTTL(st.tokenTTL), fake.WithLogger(logger),
 		fake.WithSecretGracePeriod(st.grace)}
 	if len(st.instances) > 0 {
@@ -102,7 +111,11 @@ func startHub(ctx context.Context, st settings, logger *slog.Logger, stdout io.W
 			return nil, &badValue{fmt.Errorf("-seed %s: %w", st.seed, err)}
 		}
 	}
-	srv, err := fake.New(opts...)
+	sf, saved, err := openStateFile(st, logger, h)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := fake.New(append(opts, sf.options()...)...)
 	if err != nil {
 		return nil, &badValue{err}
 	}
@@ -114,11 +127,12 @@ func startHub(ctx context.Context, st settings, logger *slog.Logger, stdout io.W
 	if err := srv.Start(); err != nil {
 		return nil, err
 	}
-	if err := srv.Load(ctx, seed); err != nil {
+	if err := loadHubState(ctx, srv, seed, st.seed, sf, saved); err != nil {
 		srv.Close()
-		return nil, &badValue{fmt.Errorf("-seed %s: %w", st.seed, err)}
+		return nil, err
 	}
-	line := ready{HubURL: srv.URL(), OrgID: srv.OrgID(), AdminToken: srv.AdminToken(), Instances: []readyInstance{}}
+	line := ready{HubURL: srv.URL(), OrgID: srv.OrgID(), AdminToken: srv.AdminToken(),
+		UIURL: inspectorURL(srv.URL(), srv.AdminToken()), Instances: []readyInstance{}}
 	for _, id := range st.instances {
 		line.Instances = append(line.Instances, readyInstance{ID: id, URL: srv.Instance(id).URL()})
 	}
@@ -130,15 +144,27 @@ func startHub(ctx context.Context, st settings, logger *slog.Logger, stdout io.W
 		return nil, err
 	}
 	logger.Info("serving", "hub", srv.URL(), "instances", len(line.Instances))
-	return srv.Shutdown, nil
+	return serveWithStateFile(ctx, sf, srv.Shutdown), nil
+}
+
+// inspectorURL is the address of the inspector page, signed in with token.
+func inspectorURL(hubURL, token string) string {
+	return hubURL + "/_fake/ui#token=" + url.QueryEscape(token)
 }
 
 // startInstance starts one instance alone.
-func startInstance(st settings, logger *slog.Logger, stdout io.Writer) (func(context.Context) error, error) {
-	inst, err := fake.NewInstance(st.id, fake.WithAddr(st.addr), fake.WithEngineToken(st.engineToken),
-		fake.WithTokenTTL(st.tokenTTL), fake.WithLogger(logger), fake.WithSecretGracePeriod(st.grace))
+func startInstance(ctx context.Context, st settings, logger *slog.Logger, stdout io.Writer, h hooks) (func(context.Context) error, error) {
+	sf, saved, err := openStateFile(st, logger, h)
+	if err != nil {
+		return nil, err
+	}
+	inst, err := fake.NewInstance(st.id, append([]fake.Option{fake.WithAddr(st.addr), fake.WithEngineToken(st.engineToken),
+		fake.WithTokenTTL(st.tokenTTL), fake.WithLogger(logger), fake.WithSecretGracePeriod(st.grace)}, sf.options()...)...)
 	if err != nil {
 		return nil, &badValue{err}
+	}
+	if err := loadInstanceState(ctx, inst, sf, saved); err != nil {
+		return nil, err
 	}
 	if err := inst.Start(); err != nil {
 		return nil, err
@@ -148,7 +174,7 @@ func startInstance(st settings, logger *slog.Logger, stdout io.Writer) (func(con
 		return nil, err
 	}
 	logger.Info("serving", "instance", inst.ID(), "url", inst.URL())
-	return inst.Shutdown, nil
+	return serveWithStateFile(ctx, sf, inst.Shutdown), nil
 }
 
 // waitReachable waits until the instance answers its health check, for at most wait.

@@ -190,6 +190,8 @@ func TestServeAllInOneProcess(t *testing.T) {
 	assert.True(t, strings.HasPrefix(hub, "http://127.0.0.1:"))
 	assert.Regexp(t, "^[0-9a-f]{24}$", line["orgId"])
 	assert.True(t, strings.HasPrefix(line["adminToken"].(string), "pat-"))
+	assert.Equal(t, hub+"/_fake/ui#token="+line["adminToken"].(string), line["uiUrl"],
+		"the inspector's address carries the token in its fragment only")
 	instances := line["instances"].([]any)
 	require.Len(t, instances, 2)
 	eu := instances[0].(map[string]any)

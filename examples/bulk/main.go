@@ -164,10 +164,9 @@ func provision(ctx context.Context, client *membrane.Client, orgID string, st se
 					return
 				}
 				_, err := client.OrgWorkspaces.Create(ctx, &membrane.CreateOrgWorkspaceRequest{
-					OrgID:          orgID,
-					Name:           workspaceName(st.runID, i),
-					IdempotencyKey: "bulk-" + st.runID + "-" + strconv.Itoa(i),
-				})
+					OrgID: orgID,
+					Name:  workspaceName(st.runID, i),
+				}, membrane.WithIdempotencyKey("bulk-"+st.runID+"-"+strconv.Itoa(i)))
 				if err != nil {
 					cancel(fmt.Errorf("workspace %d: %w", i, err))
 					return

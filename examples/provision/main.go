@@ -94,9 +94,9 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 		ws.Name, orHub(ws.MembraneInstanceID), ws.ID, ws.Key, ws.Secret, ws.APIBaseURI)
 
 	ws, err = client.OrgWorkspaces.Update(ctx, ws.ID, &membrane.UpdateOrgWorkspaceRequest{
-		WebhookURI: membrane.Ptr("https://acme.example/membrane/webhooks"),
-		Settings:   &membrane.WorkspaceSettings{EnableAPILogs: membrane.Ptr(true), EnableWebhookLogs: membrane.Ptr(true)},
-		Type:       membrane.Ptr(membrane.WorkspaceTypeDevelopment),
+		WebhookURI: membrane.Set("https://acme.example/membrane/webhooks"),
+		Settings:   membrane.Set(membrane.WorkspaceSettings{EnableAPILogs: membrane.Set(true), EnableWebhookLogs: membrane.Set(true)}),
+		Type:       membrane.Set(membrane.WorkspaceTypeDevelopment),
 	})
 	if err != nil {
 		return fmt.Errorf("configure workspace: %w", err)
@@ -163,7 +163,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 // chooseInstance picks where the workspace goes: the wanted instance, or the first one the hub
 // lists besides its own, or the hub's own when it has no other.
 func chooseInstance(ctx context.Context, client *membrane.Client, orgID, wanted string, step func(string, ...any)) (string, error) {
-	instances, err := client.MembraneInstances.List(ctx, orgID)
+	instances, err := client.Instances.List(ctx, orgID)
 	if err != nil {
 		return "", fmt.Errorf("list instances: %w", err)
 	}

@@ -292,9 +292,9 @@ func (m *machine) Instances(t *rapid.T) {
 	done()
 	want, k := m.w.m.ListInstances(c.model, org)
 	if m.expect(t, "instances", k, err) {
-		list := make([]*membrane.MembraneInstance, len(want))
+		list := make([]*membrane.Instance, len(want))
 		for i, in := range want {
-			list[i] = &membrane.MembraneInstance{ID: in.ID, Name: in.Name, APIBaseURI: in.BaseURI}
+			list[i] = &membrane.Instance{ID: in.ID, Name: in.Name, APIBaseURI: in.BaseURI}
 		}
 		same(t, "instances", list, got)
 	}
@@ -334,13 +334,19 @@ func drawPatch(t *rapid.T) model.Patch {
 	p.Name = str("name", "Acme", "Beta Works", " ")
 	p.LogoURI = str("logoUri", "", "https://logo.example/b.png", "nope")
 	p.WebhookURI = str("webhookUri", "", "https://hooks.example/x", "ftp://hooks.example")
-	// The SDK's WorkspaceSettings cannot send null, for one setting or for all.
 	if rapid.IntRange(0, 3).Draw(t, "settings set") == 0 {
-		p.Settings = map[string]*bool{}
-		for _, name := range []string{"enableApiLogs", "disableSecretKeyAuth", "useMembraneUniverse"} {
-			if rapid.Bool().Draw(t, name+" set") {
-				v := rapid.Bool().Draw(t, name)
-				p.Settings[name] = &v
+		if rapid.IntRange(0, 4).Draw(t, "settings null") == 0 {
+			p.SettingsNull = true
+		} else {
+			p.Settings = map[string]*bool{}
+			for _, name := range []string{"enableApiLogs", "disableSecretKeyAuth", "useMembraneUniverse"} {
+				switch rapid.IntRange(0, 3).Draw(t, name) {
+				case 1:
+					p.Settings[name] = nil // reset
+				case 2, 3:
+					v := rapid.Bool().Draw(t, name+" value")
+					p.Settings[name] = &v
+				}
 			}
 		}
 	}

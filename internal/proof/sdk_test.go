@@ -16,7 +16,6 @@ import (
 
 // kindOf is the model outcome an SDK error stands for; anything else is reported as it is.
 func kindOf(err error) model.Kind {
-	var apiErr *membrane.Error
 	switch {
 	case err == nil:
 		return model.OK
@@ -32,16 +31,19 @@ func kindOf(err error) model.Kind {
 		return model.NotFound
 	case errors.Is(err, membrane.ErrDependency):
 		return model.Dependency
-	case !errors.As(err, &apiErr) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, membrane.ErrNoResponse):
 		return model.NoResponse // no answer at all: a connection refused or reset, every attempt
 	}
 	return model.Kind("unexpected error: " + err.Error())
 }
 
+// sdkCreate creates an org workspace under an Idempotency-Key ("" for one of the client's).
 func sdkCreate(ctx context.Context, c *membrane.Client, r model.CreateRequest, key string) (*membrane.OrgWorkspace, error) {
-	return c.OrgWorkspaces.Create(ctx, &membrane.CreateOrgWorkspaceRequest{
-		OrgID: r.OrgID, Name: r.Name, LogoURI: r.LogoURI, MembraneInstanceID: r.InstanceID, IdempotencyKey: key,
-	})
+	var opts []membrane.CallOption
+	if key != "" {
+		opts = append(opts, membrane.WithIdempotencyKey(key))
+	}
+	return c.OrgWorkspaces.Create(ctx, &membrane.CreateOrgWorkspaceRequest{OrgID: r.OrgID, Name: r.Name, LogoURI: r.LogoURI, MembraneInstanceID: r.InstanceID}, opts...)
 }
 
 // sdkList reads every page, limit at a time (0: the server's default).
@@ -58,8 +60,8 @@ func sdkList(ctx context.Context, c *membrane.Client, orgID, search string, arch
 }
 
 // sdkInstances lists the instances an org may use.
-func sdkInstances(ctx context.Context, c *membrane.Client, orgID string) ([]*membrane.MembraneInstance, error) {
-	return c.MembraneInstances.List(ctx, orgID)
+func sdkInstances(ctx context.Context, c *membrane.Client, orgID string) ([]*membrane.Instance, error) {
+	return c.Instances.List(ctx, orgID)
 }
 
 // sdkUpdate patches an org workspace.
@@ -69,13 +71,16 @@ func sdkUpdate(ctx context.Context, c *membrane.Client, id string, p model.Patch
 
 // sdkCreateCustomer creates a customer under an Idempotency-Key ("" for one of the client's).
 func sdkCreateCustomer(ctx context.Context, wc *membrane.WorkspaceClient, name, internalID string, fields map[string]any, key string) (*membrane.Customer, error) {
-	return wc.Customers.Create(ctx, &membrane.CreateCustomerRequest{Name: name, InternalID: internalID, Fields: fields,
-		IdempotencyKey: key})
+	var opts []membrane.CallOption
+	if key != "" {
+		opts = append(opts, membrane.WithIdempotencyKey(key))
+	}
+	return wc.Customers.Create(ctx, &membrane.CreateCustomerRequest{Name: name, InternalID: internalID, Fields: fields}, opts...)
 }
 
 // sdkRenameCustomer patches a customer's name.
 func sdkRenameCustomer(ctx context.Context, wc *membrane.WorkspaceClient, id, name string) (*membrane.Customer, error) {
-	return wc.Customers.Update(ctx, id, &membrane.UpdateCustomerRequest{Name: membrane.Ptr(name)})
+	return wc.Customers.Update(ctx, id, &membrane.UpdateCustomerRequest{Name: membrane.Set(name)})
 }
 
 // sdkReplaceCustomer replaces a customer with PUT.
@@ -86,28 +91,54 @@ func sdkReplaceCustomer(ctx context.Context, wc *membrane.WorkspaceClient, id, n
 
 // updateRequest is the SDK request of a model patch.
 func updateRequest(p model.Patch) *membrane.UpdateOrgWorkspaceRequest {
-	r := &membrane.UpdateOrgWorkspaceRequest{
-		Name: p.Name, LogoURI: p.LogoURI, WebhookURI: p.WebhookURI, EnabledWebhookEvents: p.EnabledWebhookEvents,
-		IsReadOnly: p.IsReadOnly, UserFieldsSchema: p.UserFieldsSchema, AlertDeliverySettings: p.AlertDeliverySettings,
+	r := &membrane.UpdateOrgWorkspaceRequest{}
+	set := func(v *string) membrane.Optional[string] {
+		if v == nil {
+			return membrane.Optional[string]{}
+		}
+		return membrane.Set(*v)
 	}
+	r.Name, r.LogoURI, r.WebhookURI = set(p.Name), set(p.LogoURI), set(p.WebhookURI)
+	if p.EnabledWebhookEvents != nil {
+		r.EnabledWebhookEvents = membrane.Set(*p.EnabledWebhookEvents)
+	}
+	if p.IsReadOnly != nil {
+		r.IsReadOnly = membrane.Set(*p.IsReadOnly)
+	}
+	raw := func(v json.RawMessage) membrane.Optional[json.RawMessage] {
+		switch {
+		case v == nil:
+			return membrane.Optional[json.RawMessage]{}
+		case string(v) == "null":
+			return membrane.Null[json.RawMessage]()
+		}
+		return membrane.Set(v)
+	}
+	r.UserFieldsSchema, r.AlertDeliverySettings = raw(p.UserFieldsSchema), raw(p.AlertDeliverySettings)
 	if p.Type != nil {
-		t := membrane.WorkspaceType(*p.Type)
-		r.Type = &t
+		r.Type = membrane.Set(membrane.WorkspaceType(*p.Type))
 	}
 	switch {
 	case p.JWKSURINull:
 		r.JWKSURI = membrane.Null[string]()
 	case p.JWKSURI != nil:
-		r.JWKSURI = membrane.NullableValue(*p.JWKSURI)
+		r.JWKSURI = membrane.Set(*p.JWKSURI)
 	}
-	if p.Settings != nil {
-		set := map[string]bool{}
+	switch {
+	case p.SettingsNull:
+		r.Settings = membrane.Null[membrane.WorkspaceSettings]()
+	case p.Settings != nil:
+		set := map[string]any{}
 		for k, v := range p.Settings {
+			set[k] = nil // null resets the setting
 			if v != nil {
 				set[k] = *v
 			}
 		}
-		r.Settings = settingsOf(set)
+		var ws membrane.WorkspaceSettings
+		b, _ := json.Marshal(set)
+		_ = json.Unmarshal(b, &ws)
+		r.Settings = membrane.Set(ws)
 	}
 	return r
 }

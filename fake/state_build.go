@@ -1,0 +1,291 @@
+package fake
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// builtState is a seed checked and turned into the fake's own records, ready to be put in
+// place at once: nothing of it is visible until then.
+type builtState struct {
+	orgs    []*builtOrg
+	members map[[32]byte]*member // by the digest of their token
+	tokens  []string             // the members' tokens, in the order the seed names them
+}
+
+// builtOrg is an org of a seed, with its workspaces in order.
+type builtOrg struct {
+	org        *org
+	members    []SeedMember
+	workspaces []*builtWorkspace
+}
+
+// builtWorkspace is an org workspace of a seed: the hub's version of it, and its record on its
+// instance when that instance runs in this process.
+type builtWorkspace struct {
+	hub    *orgWorkspace
+	ref    *instanceRef
+	inst   *instance  // nil for an instance of another process
+	local  *workspace // the instance's record, when inst is set
+	config map[string]json.RawMessage
+}
+
+// buildState checks seed and builds its records; generated ids, keys and secrets are filled in.
+// With additive set (Load), ids, tokens and keys must not be taken by what the server holds
+// already, and workspaces on instances of other processes are created there as new, so they
+// cannot come archived or with customers. Otherwise (Replace) the seed replaces everything and
+// need only agree with itself. Every problem is reported, in one error.
+func (s *Server) buildState(seed Seed, additive bool) (*builtState, error) {
+	var problems []string
+	fail := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	seen := map[string]bool{}
+	taken := func(kind, v string) bool {
+		k := kind + "\x00" + v
+		if seen[k] {
+			return true
+		}
+		seen[k] = true
+		return additive && s.holds(kind, v)
+	}
+
+	now := s.env.now()
+	b := &builtState{members: map[[32]byte]*member{}}
+	for i, so := range seed.Orgs {
+		where := fmt.Sprintf("orgs[%d]", i)
+		if so.ID == "" {
+			so.ID = s.env.ids.objectID()
+		} else if !seedIDPattern.MatchString(so.ID) {
+			fail("%s.id %q: use 1 to 64 letters, digits, '-' and '_'", where, so.ID)
+		}
+		if taken("org", so.ID) {
+			fail("%s.id %q is used twice", where, so.ID)
+		}
+		if strings.TrimSpace(so.Name) == "" {
+			so.Name = so.ID
+		}
+		o := &org{id: so.ID, key: strings.ToLower(strings.ReplaceAll(so.Name, " ", "-")), name: so.Name,
+			createdAt: timeOr(so.CreatedAt, now)}
+		bo := &builtOrg{org: o, members: so.Members}
+		inOrg := map[string]bool{}
+		for j, m := range so.Members {
+			mw := fmt.Sprintf("%s.members[%d]", where, j)
+			if m.Role != RoleAdmin && m.Role != RoleMember && m.Role != RoleReadOnly {
+				fail("%s.role %q: use admin, member or read-only", mw, m.Role)
+			}
+			if !strings.HasPrefix(m.Token, "pat-") || len(m.Token) < 8 {
+				fail("%s.token must start with \"pat-\" and have at least 8 characters", mw)
+				continue
+			}
+			d := tokenDigest(m.Token)
+			if inOrg[m.Token] || (additive && s.holds("token", m.Token)) {
+				fail("%s.token is used twice", mw)
+				continue
+			}
+			inOrg[m.Token] = true
+			var expiresAt time.Time
+			if m.ExpiresAt != nil {
+				expiresAt = m.ExpiresAt.UTC()
+			}
+			if prev := b.members[d]; prev != nil {
+				// The same user in another org of the seed: one member with a role in each.
+				if !prev.expiresAt.Equal(expiresAt) {
+					fail("%s.expiresAt differs from that of the same token in another org", mw)
+				}
+				prev.roles[o.id] = m.Role
+				continue
+			}
+			b.members[d] = &member{token: m.Token, userID: s.env.ids.objectID(), roles: map[string]Role{o.id: m.Role}, expiresAt: expiresAt}
+			b.tokens = append(b.tokens, m.Token)
+		}
+		for j, w := range so.Workspaces {
+			bw := s.buildWorkspace(fmt.Sprintf("%s.workspaces[%d]", where, j), o, w, now, additive, taken, fail)
+			if bw != nil {
+				bo.workspaces = append(bo.workspaces, bw)
+			}
+		}
+		b.orgs = append(b.orgs, bo)
+	}
+	if len(problems) > 0 {
+		return nil, &SeedError{Problems: problems}
+	}
+	return b, nil
+}
+
+// SeedError is a seed or state that Load, Replace or PUT /_fake/state refused, with every
+// problem found, each naming where it is (such as "orgs[0].workspaces[1].key").
+type SeedError struct {
+	Problems []string
+}
+
+// Error lists the problems, separated by semicolons.
+func (e *SeedError) Error() string { return strings.Join(e.Problems, "; ") }
+
+// holds reports whether the server holds an org, platform token, workspace or key already.
+func (s *Server) holds(kind, v string) bool {
+	s.hub.mu.RLock()
+	defer s.hub.mu.RUnlock()
+	switch kind {
+	case "org":
+		return s.hub.orgs[v] != nil
+	case "token":
+		return s.hub.members[tokenDigest(v)] != nil
+	case "workspace":
+		return s.hub.byWS[v] != nil
+	case "key":
+		return s.hub.keyHost[v] != ""
+	}
+	return false
+}
+
+func timeOr(t *time.Time, def time.Time) time.Time {
+	if t == nil {
+		return def
+	}
+	return t.UTC().Truncate(time.Millisecond)
+}
+
+func (s *Server) buildWorkspace(ww string, o *org, w SeedWorkspace, now time.Time, additive bool,
+	taken func(kind, v string) bool, fail func(string, ...any)) *builtWorkspace {
+	created := timeOr(w.CreatedAt, now)
+	ws := &orgWorkspace{id: w.ID, orgID: o.id, name: w.Name, key: w.Key, secret: w.Secret,
+		instanceID: w.MembraneInstanceID, createdAt: created, updatedAt: timeOr(w.UpdatedAt, created), version: w.Version}
+	if ws.version == 0 {
+		ws.version = 1
+	}
+	if w.ArchivedAt != nil {
+		at := timeOr(w.ArchivedAt, now)
+		ws.archivedAt = &at
+	}
+	if ws.id == "" {
+		ws.id = s.env.ids.objectID()
+	} else if !seedIDPattern.MatchString(ws.id) {
+		fail("%s.id %q: use 1 to 64 letters, digits, '-' and '_'", ww, ws.id)
+	}
+	if taken("workspace", ws.id) {
+		fail("%s.id %q is used twice", ww, ws.id)
+	}
+	if ws.key == "" {
+		ws.key = s.env.ids.uuid()
+	} else if taken("key", ws.key) {
+		fail("%s.key %q is used twice", ww, ws.key)
+	}
+	if ws.secret == "" {
+		ws.secret = s.env.ids.secret()
+	} else if len(ws.secret) < 16 {
+		fail("%s.secret must have at least 16 characters", ww)
+	}
+	if w.PreviousSecret != "" && len(w.PreviousSecret) < 16 {
+		fail("%s.previousSecret must have at least 16 characters", ww)
+	}
+	if (w.PreviousSecret != "") != (w.PreviousSecretUntil != nil) {
+		fail("%s.previousSecret and previousSecretUntil go together", ww)
+	} else if w.PreviousSecret != "" {
+		ws.prevSecret, ws.prevUntil = w.PreviousSecret, w.PreviousSecretUntil.UTC()
+	}
+	if strings.TrimSpace(ws.name) == "" {
+		ws.name = "Untitled workspace"
+	}
+	ws.nameLower = strings.ToLower(ws.name)
+	ref := s.hub.instance(ws.instanceID)
+	if ref == nil {
+		fail("%s.membraneInstanceId %q: no such instance", ww, ws.instanceID)
+		return nil
+	}
+	f := &form{raw: w.Config}
+	if w.LogoURI != "" {
+		f.raw = mergeRaw(w.Config, "logoUri", w.LogoURI)
+	}
+	ws.logoURI = readLogo(f, "")
+	ws.cfg = newConfig().patched(f, false)
+	for _, k := range sortedKeys(f.errs) {
+		fail("%s.%s %s", ww, k, f.errs[k])
+	}
+	bw := &builtWorkspace{hub: ws, ref: ref, config: w.Config}
+	local := s.instances[ref.id]
+	if local == nil {
+		if len(w.Customers) > 0 {
+			fail("%s.customers: instance %q runs in another process, which keeps its customers", ww, ref.id)
+		}
+		if additive && (ws.archivedAt != nil || w.PreviousSecret != "") {
+			fail("%s: a workspace loaded onto instance %q of another process is created there as new: it cannot come archived or with a previous secret", ww, ref.id)
+		}
+		return bw
+	}
+	bw.inst = local.in
+	lw := &workspace{key: ws.key, createdAt: ws.createdAt, version: ws.version, secret: []byte(ws.secret),
+		archivedAt: ws.archivedAt, cfg: ws.cfg, keys: parsePublicKeys(ws.cfg.PublicKeys)}
+	if w.PreviousSecret != "" && w.PreviousSecretUntil != nil {
+		lw.prevSecret, lw.prevUntil = []byte(w.PreviousSecret), w.PreviousSecretUntil.UTC()
+	}
+	ids, internal := map[string]bool{}, map[string]bool{}
+	for k, c := range w.Customers {
+		cw := fmt.Sprintf("%s.customers[%d]", ww, k)
+		cu := buildCustomer(cw, c, now, s.env.ids, fail)
+		if ids[cu.ID] {
+			fail("%s.id %q is used twice", cw, cu.ID)
+		}
+		if internal[cu.InternalID] {
+			fail("%s.internalId %q is used twice", cw, cu.InternalID)
+		}
+		ids[cu.ID], internal[cu.InternalID] = true, true
+		lw.insertCustomer(cu.index())
+	}
+	bw.local = lw
+	return bw
+}
+
+// buildCustomer checks a seeded customer and makes its record.
+func buildCustomer(cw string, c SeedCustomer, now time.Time, ids *idSource, fail func(string, ...any)) *customer {
+	cu := &customer{ID: c.ID, Name: c.Name, InternalID: c.InternalID, Fields: c.Fields, Credentials: c.Credentials, Meta: c.Meta,
+		IsTest: c.IsTest, IsActive: true, IsBillable: true,
+		AICredits: c.AICreditsRolling30DayLimit, LastActiveAt: c.LastActiveAt, CreatedAt: c.CreatedAt, ArchivedAt: c.ArchivedAt}
+	if cu.ID == "" {
+		cu.ID = ids.objectID()
+	} else if !seedIDPattern.MatchString(cu.ID) {
+		fail("%s.id %q: use 1 to 64 letters, digits, '-' and '_'", cw, cu.ID)
+	}
+	if strings.TrimSpace(cu.InternalID) == "" {
+		fail("%s.internalId is required", cw)
+	}
+	if cu.Name == "" {
+		cu.Name = cu.InternalID
+	}
+	if c.IsActive != nil {
+		cu.IsActive = *c.IsActive
+	}
+	if c.IsBillable != nil {
+		cu.IsBillable = *c.IsBillable
+	}
+	if cu.CreatedAt == "" {
+		cu.CreatedAt = formatTime(now)
+	}
+	for name, v := range map[string]string{"createdAt": cu.CreatedAt, "lastActiveAt": cu.LastActiveAt, "archivedAt": cu.ArchivedAt} {
+		if v == "" {
+			continue
+		}
+		if _, err := time.Parse(timeLayout, v); err != nil {
+			fail("%s.%s %q: use the API's time format, such as 2025-03-01T12:00:00.000Z", cw, name, v)
+		}
+	}
+	for name, raw := range map[string]*json.RawMessage{"fields": &cu.Fields, "credentials": &cu.Credentials, "meta": &cu.Meta} {
+		v := bytes.TrimSpace(*raw)
+		switch {
+		case len(v) == 0:
+		case bytes.Equal(v, []byte("null")):
+			*raw = nil
+		case v[0] != '{':
+			fail("%s.%s must be a JSON object", cw, name)
+		default:
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, v); err != nil {
+				fail("%s.%s is not valid JSON", cw, name)
+				continue
+			}
+			*raw = buf.Bytes()
+		}
+	}
+	return cu
+}

@@ -1,0 +1,57 @@
+package fake
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+)
+
+// removeRemote removes a workspace from an instance of another process.
+func (h *hub) removeRemote(ctx context.Context, instID, key string) error {
+	ref := h.instance(instID)
+	if ref == nil {
+		return nil
+	}
+	if _, aerr := h.engine(ctx, ref, http.MethodDelete, "/workspaces/"+url.PathEscape(key), nil); aerr != nil && aerr.upstream != http.StatusNotFound {
+		return fmt.Errorf("instance %q: removing workspace %q: %s", instID, key, aerr.Message)
+	}
+	return nil
+}
+
+// putRemote makes an instance of another process hold the hub's version of a workspace the hub
+// already records in o: every field is set (created first when the instance lacks it), and the
+// hub takes the instance's new version.
+func (h *hub) putRemote(ctx context.Context, o *org, bw *builtWorkspace) error {
+	w := bw.hub
+	body := w.cfg.engineFields()
+	body["secret"], body["previousSecret"], body["previousSecretUntil"], body["archivedAt"] = w.secret, nil, nil, nil
+	if w.prevSecret != "" {
+		body["previousSecret"], body["previousSecretUntil"] = w.prevSecret, formatTime(w.prevUntil)
+	}
+	if w.archivedAt != nil {
+		body["archivedAt"] = formatTime(*w.archivedAt)
+	}
+	path := "/workspaces/" + url.PathEscape(w.key)
+	r, aerr := h.engine(ctx, bw.ref, http.MethodPatch, path, body)
+	if aerr != nil && aerr.upstream == http.StatusNotFound {
+		create := w.cfg.engineFields()
+		create["workspaceKey"], create["workspaceSecret"], create["name"] = w.key, w.secret, w.name
+		if _, aerr = h.engine(ctx, bw.ref, http.MethodPost, "/workspaces", create); aerr == nil {
+			r, aerr = h.engine(ctx, bw.ref, http.MethodPatch, path, body)
+		}
+	}
+	if aerr != nil {
+		return fmt.Errorf("instance %q: setting workspace %q: %s", bw.ref.id, w.id, aerr.Message)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, e := range o.order {
+		if e.cur == w {
+			next := *w
+			next.version = r.version
+			e.cur = &next
+		}
+	}
+	return nil
+}
