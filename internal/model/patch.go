@@ -2,7 +2,10 @@ package model
 
 import (
 	"bytes"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -22,6 +25,11 @@ type Patch struct {
 	JWKSURINull          bool
 	Type                 *string
 	IsReadOnly           *bool
+	// PublicKeys and Limits replace the whole field; their Null clears it.
+	PublicKeys     *[]PublicKey
+	PublicKeysNull bool
+	Limits         map[string]Limit
+	LimitsNull     bool
 	// UserFieldsSchema and AlertDeliverySettings are JSON objects; "null" clears them.
 	UserFieldsSchema      json.RawMessage
 	AlertDeliverySettings json.RawMessage
@@ -37,6 +45,7 @@ func (p Patch) empty() bool {
 func (p Patch) instanceLevel() bool {
 	return p.Settings != nil || p.SettingsNull || p.WebhookURI != nil || p.EnabledWebhookEvents != nil ||
 		p.JWKSURI != nil || p.JWKSURINull || p.Type != nil || p.IsReadOnly != nil ||
+		p.PublicKeys != nil || p.PublicKeysNull || p.Limits != nil || p.LimitsNull ||
 		p.UserFieldsSchema != nil || p.AlertDeliverySettings != nil
 }
 
@@ -95,9 +104,39 @@ func (p Patch) apply(ws *Workspace) bool {
 	if p.IsReadOnly != nil {
 		ws.IsReadOnly = *p.IsReadOnly
 	}
+	switch {
+	case p.PublicKeysNull:
+		ws.PublicKeys = []PublicKey{}
+	case p.PublicKeys != nil:
+		for _, k := range *p.PublicKeys {
+			if !isPublicKey(k.PublicKey) { // "Objects": a PEM-encoded public key
+				return false
+			}
+		}
+		ws.PublicKeys = slices.Clone(*p.PublicKeys)
+	}
+	switch {
+	case p.LimitsNull:
+		ws.Limits = nil
+	case p.Limits != nil:
+		ws.Limits = maps.Clone(p.Limits)
+	}
 	ws.UserFieldsSchema = objectOrNull(ws.UserFieldsSchema, p.UserFieldsSchema)
 	ws.AlertDeliverySettings = objectOrNull(ws.AlertDeliverySettings, p.AlertDeliverySettings)
 	return ok
+}
+
+// isPublicKey reports whether s is a PEM-encoded public key (PKIX or PKCS #1).
+func isPublicKey(s string) bool {
+	block, _ := pem.Decode([]byte(s))
+	if block == nil {
+		return false
+	}
+	if _, err := x509.ParsePKIXPublicKey(block.Bytes); err == nil {
+		return true
+	}
+	_, err := x509.ParsePKCS1PublicKey(block.Bytes)
+	return err == nil
 }
 
 // objectOrNull is the new value of a JSON object field: unchanged when absent, cleared by null.

@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/json"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -354,6 +355,7 @@ func (ws *Workspace) copy() *Workspace {
 		c.Settings[k] = v
 	}
 	c.PublicKeys = slices.Clone(ws.PublicKeys)
+	c.Limits = maps.Clone(ws.Limits)
 	c.EnabledWebhookEvents = slices.Clone(ws.EnabledWebhookEvents)
 	if ws.ArchivedAt != nil {
 		t := *ws.ArchivedAt

@@ -26,6 +26,16 @@ func (w *world) wantWorkspace(ws *model.Workspace) *membrane.OrgWorkspace {
 	for _, k := range ws.PublicKeys {
 		out.PublicKeys = append(out.PublicKeys, membrane.PublicKey{Name: k.Name, PublicKey: k.PublicKey})
 	}
+	if len(ws.Limits) > 0 {
+		out.Limits = map[string]membrane.Limit{}
+		for name, l := range ws.Limits {
+			v := 0.0
+			if l.Value != nil {
+				v = *l.Value
+			}
+			out.Limits[name] = membrane.Limit{Value: v, DefaultValue: l.DefaultValue, Unit: l.Unit}
+		}
+	}
 	return out
 }
 

@@ -361,6 +361,23 @@ func drawPatch(t *rapid.T) model.Patch {
 		p.JWKSURI = str("jwksUri value", "", "https://keys.example/jwks.json", "keys")
 	}
 	p.Type = str("type", "production", "development", "staging")
+	switch rapid.IntRange(0, 7).Draw(t, "publicKeys") {
+	case 0:
+		p.PublicKeysNull = true
+	case 1:
+		p.PublicKeys = &[]model.PublicKey{{Name: "k1", PublicKey: publicKeyPEM}}
+	case 2:
+		p.PublicKeys = &[]model.PublicKey{{Name: "k1", PublicKey: publicKeyPEM}, {Name: "bad", PublicKey: "not a key"}}
+	}
+	five, fifty := 5.0, 50.0
+	switch rapid.IntRange(0, 7).Draw(t, "limits") {
+	case 0:
+		p.LimitsNull = true
+	case 1:
+		p.Limits = map[string]model.Limit{"seats": {Value: &five, Unit: "seats"}}
+	case 2:
+		p.Limits = map[string]model.Limit{"runs": {Value: &fifty, DefaultValue: &five}}
+	}
 	if rapid.IntRange(0, 3).Draw(t, "isReadOnly set") == 0 {
 		v := rapid.Bool().Draw(t, "isReadOnly")
 		p.IsReadOnly = &v
@@ -379,3 +396,10 @@ func drawPatch(t *rapid.T) model.Patch {
 // Check runs after every step. Each step checks its own answer; agreement of hub and instances
 // is checked when the faults stop (Heal, and the end of the sequence).
 func (m *machine) Check(*rapid.T) {}
+
+// publicKeyPEM is a PEM-encoded ECDSA P-256 public key (of a private key nobody kept).
+const publicKeyPEM = `-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEK8ek5G8JbGCXmahz4O02IL4Vg0Eu
+hqzMuRFuC1fRrZvA7CDPVP4U8RehxGZlwputsBmXL1n3+QEMu9OosSoJtg==
+-----END PUBLIC KEY-----
+`

@@ -125,6 +125,26 @@ func updateRequest(p model.Patch) *membrane.UpdateOrgWorkspaceRequest {
 		r.JWKSURI = membrane.Set(*p.JWKSURI)
 	}
 	switch {
+	case p.PublicKeysNull:
+		r.PublicKeys = membrane.Null[[]membrane.PublicKey]()
+	case p.PublicKeys != nil:
+		keys := []membrane.PublicKey{}
+		for _, k := range *p.PublicKeys {
+			keys = append(keys, membrane.PublicKey{Name: k.Name, PublicKey: k.PublicKey})
+		}
+		r.PublicKeys = membrane.Set(keys)
+	}
+	switch {
+	case p.LimitsNull:
+		r.Limits = membrane.Null[map[string]membrane.Limit]()
+	case p.Limits != nil:
+		limits := map[string]membrane.Limit{}
+		for name, l := range p.Limits {
+			limits[name] = membrane.Limit{Value: *l.Value, DefaultValue: l.DefaultValue, Unit: l.Unit}
+		}
+		r.Limits = membrane.Set(limits)
+	}
+	switch {
 	case p.SettingsNull:
 		r.Settings = membrane.Null[membrane.WorkspaceSettings]()
 	case p.Settings != nil:
