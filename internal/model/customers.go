@@ -17,6 +17,9 @@ type Token struct {
 	IsAdmin                       bool
 	Expires                       time.Time
 	Secret                        string
+	// KeyPEM, when set, is the public key of the private key that signs the token instead of a
+	// secret, and KeyID its kid header ("" for none).
+	KeyPEM, KeyID string
 }
 
 // At is where a workspace API request is sent: the hub (HubInstance) or an instance id.
@@ -44,11 +47,19 @@ func (s *State) authenticate(t Token, at At) (*Workspace, *Customer, Kind) {
 	if ws == nil || ws.Host != host || ws.ArchivedAt != nil {
 		return nil, nil, NotAuthenticated
 	}
-	inGrace := ws.PrevSecret != "" && t.Secret == ws.PrevSecret && s.Now.Before(ws.PrevUntil)
-	if t.Secret != ws.Secret && !inGrace {
-		return nil, nil, NotAuthenticated
+	if t.KeyPEM != "" {
+		// A key-signed token verifies with the workspace's publicKeys: the one its kid names,
+		// else any of them; disableSecretKeyAuth does not refuse it (Workspace tokens).
+		if !ws.hasKey(t.KeyPEM, t.KeyID) {
+			return nil, nil, NotAuthenticated
+		}
+	} else {
+		inGrace := ws.PrevSecret != "" && t.Secret == ws.PrevSecret && s.Now.Before(ws.PrevUntil)
+		if (t.Secret != ws.Secret && !inGrace) || ws.Settings["disableSecretKeyAuth"] {
+			return nil, nil, NotAuthenticated
+		}
 	}
-	if ws.Settings["disableSecretKeyAuth"] || s.Now.After(t.Expires.Add(Leeway)) {
+	if s.Now.After(t.Expires.Add(Leeway)) {
 		return nil, nil, NotAuthenticated
 	}
 	if t.TenantKey == "" {
@@ -218,6 +229,20 @@ func (s *State) byKey(key string) *Workspace {
 		}
 	}
 	return nil
+}
+
+// hasKey reports whether a token signed with the private key of the public key keyPEM, with kid
+// header kid, verifies with one of the workspace's public keys.
+func (ws *Workspace) hasKey(keyPEM, kid string) bool {
+	for _, k := range ws.PublicKeys {
+		if kid != "" && k.Name != kid {
+			continue
+		}
+		if k.PublicKey == keyPEM {
+			return true
+		}
+	}
+	return false
 }
 
 func (ws *Workspace) customerByID(id string) *Customer {

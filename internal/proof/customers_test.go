@@ -22,7 +22,10 @@ func (m *machine) token(t *rapid.T, ws *model.Workspace) (string, model.Token) {
 	}
 	issued, legacy := now, false
 	switch kind := rapid.SampledFrom([]string{"current", "current", "previous", "wrong", "expired", "tenant",
-		"admin tenant", "legacy tenant", "minted"}).Draw(t, "token"); kind {
+		"admin tenant", "legacy tenant", "minted", "key", "key without kid", "key of another name"}).Draw(t, "token"); kind {
+	case "key", "key without kid", "key of another name":
+		tok.Secret, tok.KeyPEM = "", publicKeyPEM
+		tok.KeyID = map[string]string{"key": "k1", "key without kid": "", "key of another name": "k2"}[kind]
 	case "previous":
 		tok.Secret = wrongSecret
 		if ws != nil && ws.PrevSecret != "" {

@@ -397,9 +397,17 @@ func drawPatch(t *rapid.T) model.Patch {
 // is checked when the faults stop (Heal, and the end of the sequence).
 func (m *machine) Check(*rapid.T) {}
 
-// publicKeyPEM is a PEM-encoded ECDSA P-256 public key (of a private key nobody kept).
-const publicKeyPEM = `-----BEGIN PUBLIC KEY-----
-MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEK8ek5G8JbGCXmahz4O02IL4Vg0Eu
-hqzMuRFuC1fRrZvA7CDPVP4U8RehxGZlwputsBmXL1n3+QEMu9OosSoJtg==
+// publicKeyPEM and privateKeyPEM are an ECDSA P-256 key pair, made for these tests only.
+const (
+	publicKeyPEM = `-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEhWejkwSMJNJL0aHy5VEm74oohRAm
+hNpJkjJbklw13rTaDLFKN0GMoDi2Iy6tulvyD1+LEulo6t60QD9V4AZC/A==
 -----END PUBLIC KEY-----
 `
+	privateKeyPEM = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgmFqCGkLOcf+89W2s
++3isN7L0VF9T1TWthkdh5kIhf7GhRANCAASFZ6OTBIwk0kvRofLlUSbviiiFECaE
+2kmSMluSXDXetNoMsUo3QYygOLYjLq26W/IPX4sS6Wjq3rRAP1XgBkL8
+-----END PRIVATE KEY-----
+`
+)

@@ -2,7 +2,10 @@ package proof
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"time"
 
@@ -191,6 +194,20 @@ func sdkCustomers(ctx context.Context, wc *membrane.WorkspaceClient, search stri
 // mint signs a workspace token. legacy writes the claims iss and id instead of workspaceKey and
 // tenantKey.
 func mint(t model.Token, issued time.Time, legacy bool) (string, error) {
+	if t.KeyPEM != "" {
+		block, _ := pem.Decode([]byte(privateKeyPEM))
+		if block == nil {
+			return "", errors.New("the test's private key is not PEM")
+		}
+		key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+		if err != nil {
+			return "", err
+		}
+		return membrane.MintWorkspaceToken(t.WorkspaceKey, "", membrane.WorkspaceClaims{
+			TenantKey: t.TenantKey, Name: t.Name, Fields: t.Fields, IsAdmin: t.IsAdmin, ExpiresIn: t.Expires.Sub(issued),
+			Signer: key.(*ecdsa.PrivateKey), KeyID: t.KeyID, Now: func() time.Time { return issued },
+		})
+	}
 	if legacy {
 		claims := jwt.MapClaims{"iss": t.WorkspaceKey, "exp": t.Expires.Unix(), "iat": issued.Unix()}
 		if t.TenantKey != "" {
