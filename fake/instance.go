@@ -32,6 +32,11 @@ type workspace struct {
 	createdAt time.Time
 	version   uint64 // counts the engine updates; the hub sends the one it expects
 
+	// access is held for reading by a workspace API request from the check of its token to its
+	// answer, and for writing by an engine update, so that no request checked against a secret,
+	// an archive state or keys that an update replaces is still served after the update.
+	access sync.RWMutex
+
 	mu         sync.RWMutex
 	secret     []byte
 	prevSecret []byte    // the secret before the last rotation, valid until prevUntil
@@ -85,24 +90,32 @@ type tenantHandler func(x *request, ws *workspace, tok *tokenInfo) (any, *apiErr
 
 // serveTenant verifies the workspace token of r and serves it with fn.
 func (in *instance) serveTenant(w http.ResponseWriter, r *http.Request, fn tenantHandler) {
+	in.serveToken(w, r, false, fn)
+}
+
+// serveWorkspaceLevel answers a request that needs a workspace-level token (/customers): a
+// tenant token without isAdmin is refused 403 before the request is taken in, so that the
+// refusal, like the role checks of the hub, is not kept under an Idempotency-Key.
+func (in *instance) serveWorkspaceLevel(w http.ResponseWriter, r *http.Request, fn tenantHandler) {
+	in.serveToken(w, r, true, fn)
+}
+
+// serveToken verifies the workspace token of r, refuses a tenant token where workspaceLevel
+// asks for a workspace-level one, and serves the request with fn.
+func (in *instance) serveToken(w http.ResponseWriter, r *http.Request, workspaceLevel bool, fn tenantHandler) {
 	x := in.env.newRequest(w, r, in.idem)
 	ws, tok, err := in.authenticate(r)
 	if err != nil {
 		x.fail(err)
 		return
 	}
+	defer ws.access.RUnlock()
+	if workspaceLevel && tok.tenantKey != "" && !tok.isAdmin {
+		x.fail(errAccessDenied("a tenant token may only use /self; /customers needs a workspace-level token"))
+		return
+	}
 	x.caller = "ws:" + ws.key + "/" + tok.tenantKey
 	x.run(func(x *request) (any, *apiError) { return fn(x, ws, tok) })
-}
-
-// adminOnly refuses tenant tokens: /customers needs a workspace-level token.
-func adminOnly(fn tenantHandler) tenantHandler {
-	return func(x *request, ws *workspace, tok *tokenInfo) (any, *apiError) {
-		if tok.tenantKey != "" && !tok.isAdmin {
-			return nil, errAccessDenied("a tenant token may only use /self; /customers needs a workspace-level token")
-		}
-		return fn(x, ws, tok)
-	}
 }
 
 func (in *instance) checkEngineToken(r *http.Request) *apiError {

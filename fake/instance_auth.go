@@ -38,7 +38,8 @@ func (e *errTokenRefused) Error() string { return e.reason }
 
 // authenticate verifies the workspace token of r with the secret of the workspace it names and
 // returns that workspace and the token's claims. A token that names an unknown tenant creates
-// that tenant.
+// that tenant. On success the workspace's access lock is held for reading: the caller releases it
+// once the request is answered.
 func (in *instance) authenticate(r *http.Request) (*workspace, *tokenInfo, *apiError) {
 	raw := bearer(r)
 	if raw == "" {
@@ -49,6 +50,12 @@ func (in *instance) authenticate(r *http.Request) (*workspace, *tokenInfo, *apiE
 	}
 	var ws *workspace
 	claims := jwt.MapClaims{}
+	ok := false
+	defer func() {
+		if ws != nil && !ok {
+			ws.access.RUnlock()
+		}
+	}()
 	_, err := in.parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
 		key, reason := workspaceKeyOf(claims)
 		if reason != "" {
@@ -58,6 +65,7 @@ func (in *instance) authenticate(r *http.Request) (*workspace, *tokenInfo, *apiE
 		if ws == nil {
 			return nil, &errTokenRefused{"token names a workspace this instance does not host"}
 		}
+		ws.access.RLock() // until the request is answered: see workspace.access
 		ws.mu.RLock()
 		secret, archived, keys := ws.secret, ws.archivedAt != nil, ws.keys
 		noSecret := ws.cfg.Settings["disableSecretKeyAuth"]
@@ -101,6 +109,7 @@ func (in *instance) authenticate(r *http.Request) (*workspace, *tokenInfo, *apiE
 			return nil, nil, aerr
 		}
 	}
+	ok = true
 	return ws, tok, nil
 }
 

@@ -205,6 +205,8 @@ func (in *instance) enginePatch(x *request, key string) (any, *apiError) {
 	if hasIf {
 		ifVersion, _ = f.number("ifVersion")
 	}
+	ws.access.Lock() // after the requests checked against what this may replace
+	defer ws.access.Unlock()
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	cfg := ws.cfg.patched(f, false)

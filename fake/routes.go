@@ -79,25 +79,25 @@ var (
 			in.serveTenant(w, r, in.self)
 		}),
 		newRoute(apiWorkspace, "GET", "/customers", func(in *instance, w http.ResponseWriter, r *http.Request, _ params) {
-			in.serveTenant(w, r, adminOnly(in.listCustomers))
+			in.serveWorkspaceLevel(w, r, in.listCustomers)
 		}),
 		newRoute(apiWorkspace, "POST", "/customers", func(in *instance, w http.ResponseWriter, r *http.Request, _ params) {
-			in.serveTenant(w, r, adminOnly(in.createCustomer))
+			in.serveWorkspaceLevel(w, r, in.createCustomer)
 		}),
 		newRoute(apiWorkspace, "GET", "/customers/{id}", func(in *instance, w http.ResponseWriter, r *http.Request, p params) {
-			in.serveTenant(w, r, adminOnly(customerAction(p[0], in.getCustomer)))
+			in.serveWorkspaceLevel(w, r, customerAction(p[0], in.getCustomer))
 		}),
 		newRoute(apiWorkspace, "PATCH", "/customers/{id}", func(in *instance, w http.ResponseWriter, r *http.Request, p params) {
-			in.serveTenant(w, r, adminOnly(customerAction(p[0], in.patchCustomer)))
+			in.serveWorkspaceLevel(w, r, customerAction(p[0], in.patchCustomer))
 		}),
 		newRoute(apiWorkspace, "PUT", "/customers/{id}", func(in *instance, w http.ResponseWriter, r *http.Request, p params) {
-			in.serveTenant(w, r, adminOnly(customerAction(p[0], in.putCustomer)))
+			in.serveWorkspaceLevel(w, r, customerAction(p[0], in.putCustomer))
 		}),
 		newRoute(apiWorkspace, "DELETE", "/customers/{id}", func(in *instance, w http.ResponseWriter, r *http.Request, p params) {
-			in.serveTenant(w, r, adminOnly(customerAction(p[0], in.archiveCustomer)))
+			in.serveWorkspaceLevel(w, r, customerAction(p[0], in.archiveCustomer))
 		}),
 		newRoute(apiWorkspace, "POST", "/customers/{id}/restore", func(in *instance, w http.ResponseWriter, r *http.Request, p params) {
-			in.serveTenant(w, r, adminOnly(customerAction(p[0], in.restoreCustomer)))
+			in.serveWorkspaceLevel(w, r, customerAction(p[0], in.restoreCustomer))
 		}),
 		newRoute(apiEngine, "GET", "/workspaces", func(in *instance, w http.ResponseWriter, r *http.Request, _ params) {
 			in.serveEngine(w, r, func(*request) (any, *apiError) { return in.engineList(), nil })
