@@ -176,6 +176,10 @@ func (s *Server) Instance(id string) *Instance { return s.instances[id] }
 // HTTPClient reaches.
 func (s *Server) URL() string { return s.url.Load().(string) }
 
+// Format prints the server as fake.Server(URL) whatever the verb, so that a test that logs it
+// shows neither the admin token nor the secrets of its seeds, which its fields hold.
+func (s *Server) Format(f fmt.State, _ rune) { _, _ = fmt.Fprintf(f, "fake.Server(%s)", s.URL()) }
+
 // HTTPClient returns a client that reaches the server's handlers in process, with no socket,
 // whether or not it was started.
 func (s *Server) HTTPClient() *http.Client { return s.client }
