@@ -42,6 +42,9 @@ type Server struct {
 	ident atomic.Pointer[identity] // the default org and the admin token
 	state stateControl
 
+	waitsEnd    chan struct{} // closed by Shutdown and Close: waits on the journal end at once
+	endWaitsOne sync.Once
+
 	mu       sync.Mutex
 	url      atomic.Value // string: the hub's base URL
 	listener listener
@@ -55,7 +58,7 @@ func New(opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, env: newEnv(cfg)}
+	s := &Server{cfg: cfg, env: newEnv(cfg), waitsEnd: make(chan struct{})}
 	s.client = &http.Client{Transport: s.env.transport}
 	s.url.Store("http://" + inProcessHubHost)
 	s.listener.addr = cfg.addr
@@ -136,6 +139,7 @@ func (s *Server) Start() error {
 // Close stops every listener and ends open connections. The in-process client stops working
 // too. Close may be called more than once.
 func (s *Server) Close() {
+	s.endWaits()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -156,6 +160,7 @@ func (s *Server) Close() {
 // Shutdown stops the listeners gracefully: no new connections, and the requests in flight
 // finish (until ctx ends). Then it closes the server.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.endWaits() // a long poll of the journal would hold the shutdown up to its end
 	s.mu.Lock()
 	err := s.listener.shutdown(ctx)
 	for _, inst := range s.instances {
@@ -167,6 +172,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.Close()
 	return err
 }
+
+// endWaits ends every wait on the journal, and every wait to come.
+func (s *Server) endWaits() { s.endWaitsOne.Do(func() { close(s.waitsEnd) }) }
 
 // Instance returns the instance of this process with the given id ("hub" for the hub's own),
 // or nil when there is none (a remote instance is another process's).
