@@ -74,6 +74,10 @@ func New(opts ...Option) (*Server, error) {
 	for _, r := range s.cfg.remotes {
 		s.hub.register(r.id, r.id, func() string { return r.url }, r.engineToken)
 	}
+	s.env.faults.servers = append([]string{hubInstanceID}, s.cfg.instances...)
+	for _, r := range s.cfg.remotes {
+		s.env.faults.servers = append(s.env.faults.servers, r.id)
+	}
 	s.env.transport.set(inProcessHubHost, s.Handler())
 	s.env.orgOf = s.hub.journalOrg
 	orgID := s.AddOrg(s.cfg.orgName)
