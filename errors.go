@@ -43,8 +43,9 @@ var (
 	ErrDependency = errors.New("membrane: dependency error")
 	// ErrNoResponse matches a call that got no complete answer: the connection was refused or
 	// reset, the answer was cut short, or time ran out. Error.StatusCode is 0 when no status was
-	// read, and the status of the answer when its body was cut. A POST may still have been done:
-	// repeat it with the same Error.IdempotencyKey (see WithIdempotencyKey) to do it at most once.
+	// read, and the status of the answer when its body was cut. A change may still have been
+	// done: repeat it with the same Error.IdempotencyKey (see WithIdempotencyKey) to do it at most
+	// once.
 	ErrNoResponse = errors.New("membrane: no response")
 )
 
@@ -85,8 +86,9 @@ type Error struct {
 	// Method and URL name the call; URL never holds user information.
 	Method string
 	URL    string
-	// IdempotencyKey is the Idempotency-Key that every attempt of a POST carried. Give it back
-	// with WithIdempotencyKey to repeat the call without the risk of doing it twice.
+	// IdempotencyKey is the Idempotency-Key that every attempt of a change (POST, PATCH, PUT,
+	// DELETE) carried. Give it back with WithIdempotencyKey to repeat the call without the risk of
+	// doing it twice.
 	IdempotencyKey string
 	// Attempts is how many requests of the call were sent.
 	Attempts int
