@@ -41,15 +41,15 @@ func (h *hook) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// TestRegressionRetriedPatchAcrossArchive: a PATCH whose answer is lost is retried without an
-// Idempotency-Key; when the workspace is archived between the two attempts, the retry answers
-// 400 "archived" although the first attempt made the change. The call is then not one
-// operation: the client is told that nothing happened, and the change is there. The same holds
-// for a PATCH retried across another client's PATCH (the change lands twice, around the other),
-// and for DELETE and restore. Found by TestLinearizable with -proof.retry-writes.
+// TestRegressionRetriedPatchAcrossArchive: a PATCH whose answer is lost is retried; when the
+// workspace is archived between the two attempts, a retry without an Idempotency-Key answered
+// 400 "archived" although the first attempt made the change, and the call was not one
+// operation: the client was told that nothing happened, and the change was there. The same held
+// for a PATCH retried across another client's PATCH (the change landed twice, around the other),
+// and for DELETE. Every change now carries a key that the server honours, so the retry is
+// answered with the first attempt's answer. Found by TestLinearizable when it retried PATCH and
+// DELETE.
 func TestRegressionRetriedPatchAcrossArchive(t *testing.T) {
-	known(t, "PATCH and DELETE are retried without an Idempotency-Key, and the fake keeps keys for POST only; "+
-		"fixing it needs keys on every change, in the client and in the fake")
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t, false, 1, 0)
 		defer w.close()
@@ -80,6 +80,10 @@ func TestRegressionRetriedPatchAcrossArchive(t *testing.T) {
 		}
 		if uerr != nil && got.Name == "after" {
 			t.Fatalf("the update was made, yet the call answered: %v", uerr)
+		}
+		if uerr != nil || got.Name != "after" || got.ArchivedAt == nil {
+			t.Fatalf("want the update made once and answered, then the archive: err %v, name %q, archived %t",
+				uerr, got.Name, got.ArchivedAt != nil)
 		}
 	})
 }
