@@ -133,6 +133,9 @@ func WithToken(token string) Option {
 		if strings.TrimSpace(token) == "" {
 			return errors.New("membrane: WithToken: the token is empty")
 		}
+		if !validHeaderValue(token) {
+			return errors.New("membrane: WithToken: the token holds a control character, such as a line break read with it from a file")
+		}
 		return c.setTokens(optToken, StaticToken(token))
 	}
 }

@@ -38,6 +38,7 @@ func TestNewClientRejectsBadOptions(t *testing.T) {
 		{"negative max wait", []membrane.Option{tok, membrane.WithRetryPolicy(membrane.RetryPolicy{MaxWait: -time.Second})}, "WithRetryPolicy"},
 		{"min wait above max wait", []membrane.Option{tok, membrane.WithRetryPolicy(membrane.RetryPolicy{MinWait: time.Minute, MaxWait: time.Second})}, "WithRetryPolicy"},
 		{"empty token", []membrane.Option{membrane.WithToken("")}, "WithToken"},
+		{"token with a line break", []membrane.Option{membrane.WithToken(testToken + "\n")}, "WithToken: the token holds a control character"},
 		{"nil token source", []membrane.Option{membrane.WithTokenSource(nil)}, "WithTokenSource"},
 		{"two credentials", []membrane.Option{tok, membrane.WithTokenSource(membrane.StaticToken("x"))}, "WithTokenSource"},
 		{"workspace credentials", []membrane.Option{membrane.WithWorkspaceCredentials("key", "secret", membrane.WorkspaceClaims{})}, "WithWorkspaceCredentials"},
@@ -52,6 +53,23 @@ func TestNewClientRejectsBadOptions(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
+}
+
+// A token source that returns a token no header can carry ends the call at once, with no
+// request sent and no retry.
+func TestTokenWithALineBreakIsNeverSent(t *testing.T) {
+	t.Parallel()
+	s := newStub(func(int, http.ResponseWriter, *http.Request) error {
+		return errors.New("unexpected request")
+	})
+	ts := membrane.TokenSourceFunc(func(context.Context) (string, error) { return testToken + "\r\n", nil })
+	c, err := membrane.NewClient(membrane.WithBaseURL(testHubURL), membrane.WithTokenSource(ts), membrane.WithHTTPClient(s.HTTPClient()))
+	require.NoError(t, err)
+	_, err = c.OrgWorkspaces.Get(t.Context(), "ws1")
+	require.ErrorContains(t, err, "the token source returned a token that holds a control character")
+	assert.NotContains(t, err.Error(), testToken)
+	assert.False(t, errors.Is(err, membrane.ErrNoResponse), "no request was sent")
+	assert.Empty(t, s.Requests())
 }
 
 func TestNewClientDoesNoIO(t *testing.T) {

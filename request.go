@@ -250,6 +250,9 @@ func (x *exchange) authorize(ctx context.Context) error {
 	if err == nil && tok == "" {
 		err = errors.New("the token source returned an empty token")
 	}
+	if err == nil && !validHeaderValue(tok) {
+		err = errors.New("the token source returned a token that holds a control character, such as a line break")
+	}
 	if err != nil {
 		return fmt.Errorf("get token: %w", err)
 	}

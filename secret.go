@@ -18,7 +18,9 @@ const redacted = "[REDACTED]"
 
 // Secret is a workspace secret or another credential. Nothing prints it by accident: fmt (every
 // verb, inside any slice, map, pointer or struct), slog (every handler) and json.Marshal all write
-// "[REDACTED]". Call Reveal to get the value; the client itself sends the value where the API
+// "[REDACTED]". The one exception is a map keyed by Secret: encoding/json writes a key of a
+// string type as it is, so json.Marshal and slog's JSON handler show such a key; never key a map
+// by a Secret. Call Reveal to get the value; the client itself sends the value where the API
 // needs it.
 //
 // To store a secret, store Reveal(): json.Unmarshal of "[REDACTED]" into a Secret is an error,

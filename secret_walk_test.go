@@ -60,7 +60,7 @@ func containers(v any) map[string]any {
 	arr := reflect.New(reflect.ArrayOf(1, t)).Elem()
 	arr.Index(0).Set(rv)
 	ptrSlice := reflect.ValueOf(sliceOf(ptr))
-	return map[string]any{
+	out := map[string]any{
 		"value":              v,
 		"pointer":            ptr.Interface(),
 		"pointer to pointer": func() any { pp := reflect.New(pt); pp.Elem().Set(ptr); return pp.Interface() }(),
@@ -81,6 +81,12 @@ func containers(v any) map[string]any {
 		"slice of any": []any{v, ptr.Interface()},
 		"map of any":   map[string]any{"v": v, "p": ptr.Interface()},
 	}
+	if t.Comparable() {
+		m := reflect.MakeMap(reflect.MapOf(t, reflect.TypeFor[int]()))
+		m.SetMapIndex(rv, reflect.ValueOf(1))
+		out["map key"] = m.Interface()
+	}
+	return out
 }
 
 // walkVerbs are the verbs and flags a value may be printed with.
@@ -141,11 +147,14 @@ func TestSecretsNeverLeakFromAnyContainer(t *testing.T) {
 				}
 				check(t, where+" Sprint", fmt.Sprint(c))
 				for hname, h := range handlers {
+					if where == "map key" && hname == "json" {
+						continue // encoding/json writes a key of a string type as it is (see Secret)
+					}
 					var b strings.Builder
 					slog.New(h(&b)).Info("m", "v", c, slog.Any("any", c), slog.Group("g", "v", c))
 					check(t, where+" slog "+hname, b.String())
 				}
-				if b, err := json.Marshal(c); err == nil {
+				if b, err := json.Marshal(c); err == nil && where != "map key" {
 					check(t, where+" json.Marshal", string(b))
 				}
 			}

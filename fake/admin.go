@@ -47,6 +47,12 @@ func (s *Server) addFault(x *request) (any, *apiError) {
 // settle serves POST /_fake/settle: Settle, with the error of an instance that cannot be
 // repaired yet as a 502 dependency_error.
 func (s *Server) settle(x *request) (any, *apiError) {
+	if err := onlyParams(x.r.URL.Query()); err != nil {
+		return nil, err
+	}
+	if err := emptyBody(x); err != nil {
+		return nil, err
+	}
 	if err := s.Settle(x.r.Context()); err != nil {
 		return nil, errDependency("%s", err.Error())
 	}

@@ -34,9 +34,9 @@ func (s *Server) serveReset(x *request) (any, *apiError) {
 	return map[string]string{"orgId": s.OrgID()}, nil
 }
 
-// emptyBody refuses a body other than nothing or {}.
+// emptyBody refuses a body other than nothing (or JSON whitespace) or {}.
 func emptyBody(x *request) *apiError {
-	if len(x.body) == 0 {
+	if len(trimJSONSpace(x.body)) == 0 {
 		return nil
 	}
 	var none struct{}

@@ -9,6 +9,7 @@ import (
 	"path"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,10 +21,10 @@ type Fault struct {
 	// ID is assigned by Add.
 	ID string `json:"id,omitempty"`
 
-	// Method matches the request's method ("" matches every method).
+	// Method matches the request's method, in any case ("" matches every method).
 	Method string `json:"method,omitempty"`
 	// Path is a path.Match pattern over the request's path, such as
-	// "/org-workspaces/*/rotate-secret" ("" matches every path).
+	// "/org-workspaces/*/rotate-secret" ("" matches every path); it starts with "/".
 	Path string `json:"path,omitempty"`
 	// Instance matches the server that receives the request: "hub" for everything served at the
 	// hub's URL, or an instance id (the engine calls the hub makes to it included).
@@ -81,6 +82,9 @@ func (f *Fault) UnmarshalJSON(b []byte) error {
 		Latency json.RawMessage `json:"latency,omitempty"`
 	}
 	if err := decodeStrict(b, &j); err != nil {
+		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+			te.Field = strings.TrimPrefix(te.Field, "faultFields.") // the embedded struct is no field on the wire
+		}
 		return err
 	}
 	*f = Fault(j.faultFields)
@@ -131,6 +135,9 @@ func (f *Fault) check() error {
 		if _, err := path.Match(f.Path, "/"); err != nil {
 			return fmt.Errorf("path %q: %w", f.Path, err)
 		}
+		if !strings.HasPrefix(f.Path, "/") {
+			return fmt.Errorf("path %q: a request's path starts with /, so this pattern would never match", f.Path)
+		}
 	}
 	return nil
 }
@@ -151,6 +158,7 @@ func (s *Server) Faults() *Faults { return s.env.faults }
 
 // Add adds f and returns its id. A fault that makes no sense is an error, and nothing is added.
 func (fs *Faults) Add(f Fault) (string, error) {
+	f.Method = strings.ToUpper(f.Method) // methods match in any case, as in the journal's filter
 	if err := f.check(); err != nil {
 		return "", fmt.Errorf("fake: fault: %w", err)
 	}

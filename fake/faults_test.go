@@ -230,3 +230,19 @@ func TestFakeAdminAPI(t *testing.T) {
 	c.ok("DELETE", "/_fake/journal", nil)
 	assert.Empty(t, c.ok("GET", "/_fake/journal", nil)["items"])
 }
+
+// A fault's method matches in any case, as the journal's filter does; a path pattern that does
+// not start with "/" could never match, and is refused.
+func TestFaultMethodInAnyCaseAndPathFromTheRoot(t *testing.T) {
+	t.Parallel()
+	srv, c := newFake(t)
+	addFault(t, srv, fake.Fault{Method: "post", Path: "/org-workspaces", Status: 503, Times: 1})
+	assert.Equal(t, "POST", srv.Faults().List()[0].Method)
+	c.fails(http.StatusServiceUnavailable, "", "POST", "/org-workspaces", map[string]any{"orgId": srv.OrgID()})
+
+	_, err := srv.Faults().Add(fake.Fault{Path: "org-workspaces", Status: 503})
+	require.ErrorContains(t, err, `path "org-workspaces": a request's path starts with /`)
+	r := c.fails(http.StatusBadRequest, "", "POST", "/_fake/faults", `{"path": "*", "status": 503}`)
+	assert.Contains(t, r.Body["message"], "starts with /")
+	assert.Len(t, srv.Faults().List(), 1, "nothing is added")
+}

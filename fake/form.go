@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,8 +67,16 @@ func trimJSONSpace(b []byte) []byte {
 	return b
 }
 
-// cleanJSONError keeps the decoder's message but drops the Go type names it mentions.
+// cleanJSONError keeps the decoder's message but drops the Go type names it mentions. A value of
+// the wrong type is told by its field and the JSON type wanted instead.
 func cleanJSONError(err error) string {
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		msg := "a JSON " + te.Value + " where " + jsonKind(te.Type) + " is wanted"
+		if te.Field != "" {
+			msg = te.Field + ": " + msg
+		}
+		return msg
+	}
 	msg := err.Error()
 	if i := strings.Index(msg, " into Go "); i >= 0 {
 		msg = msg[:i]
@@ -277,4 +286,29 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// jsonKind names the JSON values that decode into a Go value of type t.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number in range"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "a base64 string"
+		}
+		return "an array"
+	case reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "another value"
 }

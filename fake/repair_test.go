@@ -253,3 +253,35 @@ func TestLateCreateLeavesNoOrphan(t *testing.T) {
 	assert.Empty(t, items, "no orphan on the instance")
 	assert.Empty(t, c.ok("GET", "/org-workspaces", nil)["items"])
 }
+
+// After the whole state is replaced (Reset, Replace), a lost answer is still answered with a 502
+// and repaired, again and again, as on a fresh server.
+func TestRepairsWorkAfterTheStateIsReplaced(t *testing.T) {
+	t.Parallel()
+	replacers := map[string]func(t *testing.T, srv *fake.Server){
+		"Reset": func(t *testing.T, srv *fake.Server) { require.NoError(t, srv.Reset(t.Context())) },
+		"Replace": func(t *testing.T, srv *fake.Server) {
+			snap, err := srv.Snapshot(t.Context())
+			require.NoError(t, err)
+			require.NoError(t, srv.Replace(t.Context(), snap))
+		},
+	}
+	for name, replace := range replacers {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv, c := newFake(t, fake.WithInstances("eu"))
+			replace(t, srv)
+			ws := c.ok("POST", "/org-workspaces", map[string]any{"orgId": srv.OrgID(), "membraneInstanceId": "eu"})
+			path, key := "/org-workspaces/"+ws["id"].(string), ws["key"].(string)
+			for i, hook := range []string{"https://one.example", "https://two.example"} {
+				addFault(t, srv, fake.Fault{Instance: "eu", Method: "PATCH", Path: "/workspaces/*", DropAnswer: true, Times: 1})
+				r := c.fails(http.StatusBadGateway, "", "PATCH", path, map[string]any{"webhookUri": hook})
+				assert.Equal(t, "dependency_error", r.Body["type"], i)
+				require.NoError(t, srv.Settle(t.Context()))
+				assert.NotContains(t, engine(t, srv, "eu", "GET", "/workspaces/"+key, nil).Body, "webhookUri", i)
+			}
+			c.ok("PATCH", path, map[string]any{"webhookUri": "https://ok.example"})
+			assert.Equal(t, "https://ok.example", engine(t, srv, "eu", "GET", "/workspaces/"+key, nil).Body["webhookUri"])
+		})
+	}
+}

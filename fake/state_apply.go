@@ -175,7 +175,9 @@ func (s *Server) replace(ctx context.Context, state Seed, reachRemote bool) erro
 	h.repairs.mu.Lock()
 	// Nothing of the old state is left to repair, but a half-made workspace on an instance of
 	// another process is still there to remove.
-	h.repairs.dirty = nil
+	h.repairs.pending.Add(-int64(len(h.repairs.dirty)))
+	clear(h.repairs.dirty)
+	clear(h.repairs.byKey)
 	for inst := range h.repairs.orphans {
 		if s.instances[inst] != nil {
 			delete(h.repairs.orphans, inst)

@@ -177,3 +177,53 @@ func TestStrictFaultRetryAfter(t *testing.T) {
 		})
 	}
 }
+
+// A value of the wrong type in a body of the admin API is told by its field and the type wanted,
+// and changes nothing.
+func TestStrictWrongTypesNameTheField(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ path, body, message string }{
+		{"/_fake/faults", `{"status": "503"}`, `fault: status: a JSON string where a whole number in range is wanted`},
+		{"/_fake/faults", `{"status": 1e30}`, `fault: status: a JSON number 1e30 where a whole number in range is wanted`},
+		{"/_fake/faults", `{"status": 503, "reset": 1}`, `fault: reset: a JSON number where true or false is wanted`},
+		{"/_fake/faults", `[]`, `fault: a JSON array where an object is wanted`},
+		{"/_fake/orgs", `{"name": 5}`, `org: name: a JSON number where a string is wanted`},
+		{"/_fake/orgs", `{"name": "A", "members": [{"role": true}]}`, `org: members.role: a JSON bool where a string is wanted`},
+	}
+	srv, c := newFake(t)
+	orgs := func() int {
+		snap, err := srv.Snapshot(t.Context())
+		require.NoError(t, err)
+		return len(snap.Orgs)
+	}
+	before := orgs()
+	for _, tc := range cases {
+		r := c.fails(http.StatusBadRequest, "", "POST", tc.path, tc.body)
+		assert.Equal(t, tc.message, r.Body["message"], tc.body)
+	}
+	assert.Empty(t, srv.Faults().List(), "no fault is added")
+	assert.Equal(t, before, orgs(), "no org is added")
+}
+
+// POST /_fake/settle takes no query parameter and no body but an empty object, as reset does.
+func TestStrictSettle(t *testing.T) {
+	t.Parallel()
+	_, c := newFake(t)
+	r := c.fails(http.StatusBadRequest, "", "POST", "/_fake/settle?x=1", nil)
+	assert.Contains(t, r.Body["message"], "x is not a parameter of this endpoint")
+	r = c.fails(http.StatusBadRequest, "", "POST", "/_fake/settle", `{"instance": "eu"}`)
+	assert.Equal(t, `body: unknown field "instance"`, r.Body["message"])
+	c.fails(http.StatusBadRequest, "", "POST", "/_fake/settle", `{} {}`)
+	c.ok("POST", "/_fake/settle", `{}`)
+	c.ok("POST", "/_fake/settle", nil)
+}
+
+// The endpoints whose body is empty or {} take a body of JSON whitespace as empty.
+func TestStrictEmptyBodyMayBeWhitespace(t *testing.T) {
+	t.Parallel()
+	_, c := newFake(t)
+	for _, path := range []string{"/_fake/reset", "/_fake/settle"} {
+		c.ok("POST", path, " \r\n\t")
+		c.fails(http.StatusBadRequest, "", "POST", path, "\v")
+	}
+}
