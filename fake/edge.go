@@ -27,22 +27,33 @@ func (s *env) serveEdge(w http.ResponseWriter, r *http.Request, server string, o
 		}
 		fault = s.faults.match(r, server, orgOf)
 	}
+	// The journal records the request before a dropped connection tells the client anything,
+	// so that a client that reads the journal next finds it there.
+	recorded := false
+	record := func() {
+		if recorded {
+			return
+		}
+		recorded = true
+		e := JournalEntry{
+			Time: s.now(), Instance: server, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, OrgID: orgID,
+			Status: sw.status, Caller: callerKind(r), IdempotencyKey: r.Header.Get("Idempotency-Key"),
+			Attempt: r.Header.Get(attemptHeader), RequestID: sw.Header().Get("X-Request-Id"),
+		}
+		if sw.aborted {
+			e.Status = 0
+		}
+		if fault != nil {
+			e.Fault = fault.ID
+		}
+		s.journal.add(e)
+		s.changed()
+	}
+	sw.beforeAbort = record
 	if fault == nil || s.applyFault(sw, r, fault, h) {
 		h.ServeHTTP(sw, r)
 	}
-	e := JournalEntry{
-		Time: s.now(), Instance: server, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, OrgID: orgID,
-		Status: sw.status, Caller: callerKind(r), IdempotencyKey: r.Header.Get("Idempotency-Key"),
-		Attempt: r.Header.Get(attemptHeader), RequestID: sw.Header().Get("X-Request-Id"),
-	}
-	if sw.aborted {
-		e.Status = 0
-	}
-	if fault != nil {
-		e.Fault = fault.ID
-	}
-	s.journal.add(e)
-	s.changed()
+	record()
 }
 
 // applyFault makes the fault happen and reports whether the request is still to be served.
@@ -123,8 +134,9 @@ func callerKind(r *http.Request) string {
 // statusWriter remembers the status a handler wrote.
 type statusWriter struct {
 	http.ResponseWriter
-	status  int
-	aborted bool
+	status      int
+	aborted     bool
+	beforeAbort func() // called before the connection is dropped
 }
 
 func (w *statusWriter) WriteHeader(status int) {
@@ -144,5 +156,8 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // abort drops the connection of the writer underneath.
 func (w *statusWriter) abort() {
 	w.aborted = true
+	if w.beforeAbort != nil {
+		w.beforeAbort()
+	}
 	abort(w.ResponseWriter)
 }
