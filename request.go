@@ -11,11 +11,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
-
 	"time"
 
 	"github.com/google/go-querystring/query"
+	"github.com/hashicorp/go-retryablehttp"
 )
 
 // apiClient is the request plumbing shared by every service: where to send, how to
@@ -141,9 +140,16 @@ type exchange struct {
 	key     string // the Idempotency-Key of a POST
 	extra   http.Header
 
-	attempts int
-	token    string // the token of the latest attempt, to drop it when refused
-	last     *http.Response
+	attempts int            // requests sent so far, over every round of the call
+	limit    int            // the most attempts the call may make
+	canRenew bool           // a 401 may still renew the token (see run)
+	start    time.Time      // when the call began, for MaxElapsed
+	token    string         // the token of the latest attempt, to drop it when refused
+	last     *http.Response // the latest answer, its body read
+	raw      []byte         // the body of the latest answer, when it is a success
+	failure  *Error         // of the latest attempt, nil after a success
+	wait     time.Duration  // the wait before the next attempt, chosen by checkRetry
+	stop     error          // why the next attempt could not be prepared
 }
 
 // response returns the facts of the last answer, for WithResponseInto.
@@ -165,151 +171,94 @@ func (x *exchange) finish(e *Error) *Error {
 // idempotent by nature, or the request carries an Idempotency-Key.
 func (x *exchange) idempotent() bool { return isIdempotent(x.method) || x.key != "" }
 
-// run makes the attempts of the call and returns the body of its successful answer, or the
-// *Error of its last failure.
+// run makes the attempts of the call through go-retryablehttp, whose hooks are the exchange's
+// methods below, and returns the body of its successful answer, or the *Error of its last
+// failure.
+//
+// The renewal of a refused token is a step around go-retryablehttp: a 401 ends its round of
+// attempts, the token is dropped, and a second round starts with a new one, under the same
+// attempt count and limit (raised by one).
 func (x *exchange) run(ctx context.Context) ([]byte, *http.Response, *Error) {
 	a := x.api
-	start := time.Now()
-	limit := a.policy.MaxAttempts
-	_, canRenew := a.tokens.(renewable)
-	var failure *Error // of the latest attempt
+	x.start = time.Now()
+	x.limit = a.policy.MaxAttempts
+	_, x.canRenew = a.tokens.(renewable)
+	// Built per call: Backoff and ErrorHandler are given no context to find the call by when
+	// there is no answer, so the hooks are bound to this exchange.
+	rc := &retryablehttp.Client{
+		HTTPClient:     a.httpClient, // its Transport is behind noReplay (see guardRedirects)
+		Logger:         nil,          // it would print its own lines; ours go to the slog logger
+		RetryWaitMin:   a.policy.MinWait,
+		RetryWaitMax:   a.policy.MaxWait,
+		RequestLogHook: x.prepareAttempt,
+		CheckRetry:     x.checkRetry,
+		Backoff:        x.backoff,
+		ErrorHandler:   x.giveUp,
+		PrepareRetry:   x.prepareRetry,
+	}
+	var body any // an untyped nil when there is no body: go-retryablehttp then sends none
+	if x.body != nil {
+		body = x.body
+	}
 	for {
-		tok, err := a.tokens.Token(ctx)
-		if err == nil && tok == "" {
-			err = errors.New("the token source returned an empty token")
-		}
-		if err != nil {
-			err = fmt.Errorf("get token: %w", err)
-			if failure != nil { // the answer that led here is the one to report
-				return nil, nil, x.notRetried(failure, err)
+		if err := x.authorize(ctx); err != nil {
+			if x.failure != nil { // the answer that led here is the one to report
+				return nil, nil, x.notRetried(x.failure, err)
 			}
 			return nil, nil, x.finish(&Error{Message: err.Error(), Err: err})
 		}
-		raw, resp, f := x.attempt(ctx, tok)
-		failure = f
-		if failure == nil {
+		req, err := retryablehttp.NewRequestWithContext(ctx, x.method, x.url, body)
+		if err != nil {
+			return nil, nil, x.finish(&Error{Message: "build request: " + err.Error(), Err: err})
+		}
+		x.setHeaders(req.Header)
+		rc.RetryMax = x.limit - x.attempts - 1 // checkRetry stops at the limit too, and says so
+		x.failure, x.stop = nil, nil
+		resp, err := rc.Do(req)
+		switch {
+		case x.failure == nil && err == nil:
 			if a.logger.Enabled(ctx, slog.LevelDebug) {
 				a.logger.LogAttrs(ctx, slog.LevelDebug, "membrane: request done",
 					slog.String("method", x.method), slog.String("url", x.safeURL),
 					slog.Int("status", resp.StatusCode), slog.Int("attempts", x.attempts),
-					slog.Duration("elapsed", time.Since(start)))
+					slog.Duration("elapsed", time.Since(x.start)))
 			}
-			return raw, resp, nil
-		}
-		if failure.StatusCode == http.StatusUnauthorized && canRenew {
-			canRenew = false
-			limit++ // the renewal's attempt comes on top of MaxAttempts
+			return x.raw, resp, nil
+		case x.failure == nil: // no attempt was made
+			return nil, nil, x.finish(&Error{Message: err.Error(), Err: err, noResponse: true})
+		case err != nil: // the context ended during a wait
+			return nil, nil, x.notRetried(x.failure, err)
+		case x.stop != nil: // the token of the next attempt could not be had
+			return nil, nil, x.notRetried(x.failure, x.stop)
+		case x.failure.StatusCode == http.StatusUnauthorized && x.canRenew:
+			x.canRenew = false
+			x.limit++ // the renewal's attempt comes on top of MaxAttempts
 			if err := a.tokens.(renewable).invalidate(ctx, x.token); err != nil {
-				return nil, nil, x.notRetried(failure, fmt.Errorf("drop the refused token: %w", err))
+				return nil, nil, x.notRetried(x.failure, fmt.Errorf("drop the refused token: %w", err))
 			}
-			x.log(ctx, slog.LevelDebug, "membrane: retrying", failure, "status 401: renewing the token, once", 0)
-			continue
-		}
-		wait, reason, retry := x.decide(ctx, failure, start)
-		if retry && x.attempts >= limit {
-			retry, reason = false, "attempts used up"
-		}
-		if !retry {
-			x.log(ctx, slog.LevelDebug, "membrane: not retrying", failure, reason, 0)
-			return nil, nil, x.finish(failure)
-		}
-		x.log(ctx, slog.LevelDebug, "membrane: retrying", failure, reason, wait)
-		if err := sleep(ctx, wait); err != nil {
-			return nil, nil, x.notRetried(failure, err)
+			x.log(ctx, slog.LevelDebug, "membrane: retrying", x.failure, "status 401: renewing the token, once", 0)
+		default:
+			return nil, nil, x.finish(x.failure)
 		}
 	}
 }
 
-// notRetried returns the error of the last attempt when what should have followed it failed:
-// the cause is kept for errors.Is, and the answer's facts for the caller.
-func (x *exchange) notRetried(last *Error, cause error) *Error {
-	last.Message += "; not retried: " + cause.Error()
-	if last.Err == nil {
-		last.Err = cause
-	} else {
-		last.Err = errors.Join(cause, last.Err)
+// authorize gets the token of the next attempt.
+func (x *exchange) authorize(ctx context.Context) error {
+	tok, err := x.api.tokens.Token(ctx)
+	if err == nil && tok == "" {
+		err = errors.New("the token source returned an empty token")
 	}
-	return x.finish(last)
-}
-
-// decide says whether a failed attempt is worth another one, after which wait and why.
-func (x *exchange) decide(ctx context.Context, e *Error, start time.Time) (time.Duration, string, bool) {
-	var reason string
-	switch {
-	case e.noResponse && isPermanent(e.Err):
-		return 0, "permanent connection error", false
-	case e.noResponse && e.StatusCode != 0 && x.idempotent():
-		reason = "answer cut short"
-	case e.noResponse && x.idempotent():
-		reason = "connection error"
-	case e.noResponse && e.StatusCode == 0 && notSent(e.Err):
-		reason = "connection could not be opened; the request was not sent"
-	case e.noResponse:
-		return 0, "the request may have been done; " + x.method + " without Idempotency-Key is not retried", false
-	case retryableStatus(e.StatusCode) && x.idempotent():
-		reason = "status " + strconv.Itoa(e.StatusCode)
-	case retryableStatus(e.StatusCode):
-		return 0, x.method + " without Idempotency-Key is not retried", false
-	default:
-		return 0, "final answer", false
-	}
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		if !errors.Is(e.Err, ctxErr) {
-			e.Err = errors.Join(ctxErr, e.Err)
-			e.Message += "; not retried: " + ctxErr.Error()
-		}
-		return 0, "the context ended", false
-	}
-	p := x.api.policy
-	wait, asked := e.RetryAfter, e.RetryAfter > 0 && (e.StatusCode == http.StatusTooManyRequests || e.StatusCode == http.StatusServiceUnavailable)
-	if asked && wait > MaxRetryAfter {
-		return 0, "Retry-After is above MaxRetryAfter", false
-	}
-	if !asked {
-		wait = p.backoff(x.attempts-1, x.api.jitter)
-	}
-	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
-		return 0, "the wait would end past the context deadline", false
-	}
-	if p.MaxElapsed > 0 && time.Since(start)+wait > p.MaxElapsed {
-		return 0, "the wait would end past RetryPolicy.MaxElapsed", false
-	}
-	return wait, reason, true
-}
-
-// retryableStatus reports the statuses that say nothing was done, for now.
-func retryableStatus(code int) bool {
-	switch code {
-	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
-}
-
-// log writes a record about a decision after a failed attempt.
-func (x *exchange) log(ctx context.Context, level slog.Level, msg string, e *Error, reason string, wait time.Duration) {
-	if !x.api.logger.Enabled(ctx, level) {
-		return
-	}
-	x.api.logger.LogAttrs(ctx, level, msg,
-		slog.String("method", x.method), slog.String("url", x.safeURL), slog.Int("status", e.StatusCode),
-		slog.Int("attempt", x.attempts), slog.String("reason", reason), slog.Duration("wait", wait))
-}
-
-// attempt sends one request and reads its answer whole. It returns the body of a 2xx answer, or
-// the *Error of the attempt (without the call's facts, which finish adds).
-func (x *exchange) attempt(ctx context.Context, tok string) ([]byte, *http.Response, *Error) {
-	x.token = tok
-	var body io.Reader
-	if x.body != nil {
-		body = bytes.NewReader(x.body)
-	}
-	req, err := http.NewRequestWithContext(ctx, x.method, x.url, body)
 	if err != nil {
-		return nil, nil, &Error{Message: "build request: " + err.Error(), Err: err}
+		return fmt.Errorf("get token: %w", err)
 	}
-	h := req.Header // the keys below are in canonical form already
+	x.token = tok
+	return nil
+}
+
+// setHeaders sets the headers that every attempt of the call carries.
+func (x *exchange) setHeaders(h http.Header) {
+	// The keys below are in canonical form already.
 	h["Accept"] = []string{"application/json"}
 	h["User-Agent"] = []string{x.api.userAgent}
 	h["Membrane-Api-Version"] = []string{APIVersion}
@@ -322,11 +271,12 @@ func (x *exchange) attempt(ctx context.Context, tok string) ([]byte, *http.Respo
 	if x.key != "" {
 		h["Idempotency-Key"] = []string{x.key}
 	}
-	x.attempts++
-	h[attemptHeader] = []string{strconv.Itoa(x.attempts)}
-	h["Authorization"] = []string{"Bearer " + tok}
+}
 
-	resp, err := x.api.httpClient.Do(req)
+// read turns the outcome of one attempt into nil (a 2xx whose body was read whole into x.raw),
+// or the *Error of the attempt (without the call's facts, which finish adds). Every body is read
+// and closed here; what is left in resp.Body is a copy in memory.
+func (x *exchange) read(ctx context.Context, resp *http.Response, err error) *Error {
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -335,22 +285,39 @@ func (x *exchange) attempt(ctx context.Context, tok string) ([]byte, *http.Respo
 		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 			err = fmt.Errorf("%w (%w)", ctxErr, err)
 		}
-		return nil, nil, &Error{Message: err.Error(), Err: err, noResponse: true}
+		return &Error{Message: err.Error(), Err: err, noResponse: true}
 	}
 	x.last = resp
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, resp, newError(resp)
+		e := newError(resp)
+		resp.Body = http.NoBody
+		return e
 	}
 	raw, err := readBody(resp)
 	resp.Body.Close()
 	if err != nil {
+		resp.Body = http.NoBody
 		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 			err = fmt.Errorf("%w (%w)", ctxErr, err)
 		}
-		return nil, resp, &Error{StatusCode: resp.StatusCode, RequestID: resp.Header.Get("X-Request-Id"),
+		return &Error{StatusCode: resp.StatusCode, RequestID: resp.Header.Get("X-Request-Id"),
 			Message: "reading the answer failed: " + err.Error(), Err: err, noResponse: true}
 	}
-	return raw, resp, nil
+	x.raw = raw
+	resp.Body = io.NopCloser(bytes.NewReader(raw))
+	return nil
+}
+
+// notRetried returns the error of the last attempt when what should have followed it failed:
+// the cause is kept for errors.Is, and the answer's facts for the caller.
+func (x *exchange) notRetried(last *Error, cause error) *Error {
+	last.Message += "; not retried: " + cause.Error()
+	if last.Err == nil {
+		last.Err = cause
+	} else {
+		last.Err = errors.Join(cause, last.Err)
+	}
+	return x.finish(last)
 }
 
 // maxAnswer bounds the size of an answer the client reads.
@@ -367,21 +334,6 @@ func readBody(resp *http.Response) ([]byte, error) {
 		return nil, fmt.Errorf("the answer is larger than %d bytes", maxAnswer)
 	}
 	return b, nil
-}
-
-// sleep waits d, or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // endpoint joins the base URL (which has no query and no trailing slash), an escaped path

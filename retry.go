@@ -1,11 +1,13 @@
 package membrane
 
 import (
+	"context"
 	crand "crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -13,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
 )
 
 // RetryPolicy says how often and how long a failed call is retried.
@@ -46,6 +50,9 @@ import (
 //
 // Every attempt carries its number in the X-Membrane-Attempt header (1 for the first), and every
 // decision to retry or not is logged at debug level with its reason. NoRetries turns retries off.
+//
+// The attempts are made by github.com/hashicorp/go-retryablehttp, with this package's own rules
+// in its hooks (which failures, how long to wait, the last answer's error), never its defaults.
 type RetryPolicy struct {
 	// MaxAttempts is the number of attempts, the first one included (default 4; 1 disables retries),
 	// not counting the one extra attempt after a renewed token (see above).
@@ -133,6 +140,135 @@ func (j *jitter) duration(d time.Duration) time.Duration {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return time.Duration(j.rnd.Int64N(int64(d) + 1))
+}
+
+// prepareAttempt is go-retryablehttp's RequestLogHook, called just before each attempt is
+// sent: it numbers the attempt and authorizes it with the token authorize got for it.
+func (x *exchange) prepareAttempt(_ retryablehttp.Logger, req *http.Request, i int) {
+	if i > 0 {
+		// A retry is a shallow copy of the request before it, whose header map it shares.
+		req.Header = req.Header.Clone()
+	}
+	x.attempts++
+	req.Header[attemptHeader] = []string{strconv.Itoa(x.attempts)}
+	req.Header["Authorization"] = []string{"Bearer " + x.token}
+}
+
+// prepareRetry is go-retryablehttp's PrepareRetry: it gets a token for the next attempt afresh,
+// as a long wait may outlive a cached token. A failure ends the call with the facts of the
+// answer that led to the retry.
+func (x *exchange) prepareRetry(req *http.Request) error {
+	if err := x.authorize(req.Context()); err != nil {
+		x.stop = err
+		return err
+	}
+	return nil
+}
+
+// checkRetry is go-retryablehttp's CheckRetry, called after each attempt. It reads the answer
+// whole: a 2xx body is kept in x.raw (and put back for the caller), and a failure (a connection
+// error, an answer cut short, an error status) becomes x.failure, after which checkRetry decides
+// whether another attempt is worth it. A final answer (success, or an error that another attempt
+// cannot change) is returned whatever the context; the context matters only for the decision to
+// wait and retry.
+func (x *exchange) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	x.raw = nil
+	x.failure = x.read(ctx, resp, err)
+	if x.failure == nil {
+		return false, nil
+	}
+	if x.failure.StatusCode == http.StatusUnauthorized && x.canRenew {
+		return false, nil // run renews the token
+	}
+	wait, reason, retry := x.decide(ctx, x.failure)
+	if retry && x.attempts >= x.limit {
+		retry, reason = false, "attempts used up"
+	}
+	if !retry {
+		x.log(ctx, slog.LevelDebug, "membrane: not retrying", x.failure, reason, 0)
+		return false, nil
+	}
+	x.log(ctx, slog.LevelDebug, "membrane: retrying", x.failure, reason, wait)
+	x.wait = wait
+	return true, nil
+}
+
+// backoff is go-retryablehttp's Backoff: the wait that checkRetry chose.
+func (x *exchange) backoff(_, _ time.Duration, _ int, _ *http.Response) time.Duration {
+	return x.wait
+}
+
+// giveUp is go-retryablehttp's ErrorHandler, called when a round of attempts ends without
+// success. It returns the last answer as it is, instead of go-retryablehttp's generic error:
+// checkRetry has made x.failure from it already, with the server's own words, and run reports
+// that.
+func (x *exchange) giveUp(resp *http.Response, _ error, _ int) (*http.Response, error) {
+	return resp, nil
+}
+
+// decide says whether a failed attempt is worth another one, after which wait and why.
+func (x *exchange) decide(ctx context.Context, e *Error) (time.Duration, string, bool) {
+	var reason string
+	switch {
+	case e.noResponse && isPermanent(e.Err):
+		return 0, "permanent connection error", false
+	case e.noResponse && e.StatusCode != 0 && x.idempotent():
+		reason = "answer cut short"
+	case e.noResponse && x.idempotent():
+		reason = "connection error"
+	case e.noResponse && e.StatusCode == 0 && notSent(e.Err):
+		reason = "connection could not be opened; the request was not sent"
+	case e.noResponse:
+		return 0, "the request may have been done; " + x.method + " without Idempotency-Key is not retried", false
+	case retryableStatus(e.StatusCode) && x.idempotent():
+		reason = "status " + strconv.Itoa(e.StatusCode)
+	case retryableStatus(e.StatusCode):
+		return 0, x.method + " without Idempotency-Key is not retried", false
+	default:
+		return 0, "final answer", false
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		if !errors.Is(e.Err, ctxErr) {
+			e.Err = errors.Join(ctxErr, e.Err)
+			e.Message += "; not retried: " + ctxErr.Error()
+		}
+		return 0, "the context ended", false
+	}
+	p := x.api.policy
+	wait, asked := e.RetryAfter, e.RetryAfter > 0 && (e.StatusCode == http.StatusTooManyRequests || e.StatusCode == http.StatusServiceUnavailable)
+	if asked && wait > MaxRetryAfter {
+		return 0, "Retry-After is above MaxRetryAfter", false
+	}
+	if !asked {
+		wait = p.backoff(x.attempts-1, x.api.jitter)
+	}
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+		return 0, "the wait would end past the context deadline", false
+	}
+	if p.MaxElapsed > 0 && time.Since(x.start)+wait > p.MaxElapsed {
+		return 0, "the wait would end past RetryPolicy.MaxElapsed", false
+	}
+	return wait, reason, true
+}
+
+// retryableStatus reports the statuses that say nothing was done, for now.
+func retryableStatus(code int) bool {
+	switch code {
+	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// log writes a record about a decision after a failed attempt.
+func (x *exchange) log(ctx context.Context, level slog.Level, msg string, e *Error, reason string, wait time.Duration) {
+	if !x.api.logger.Enabled(ctx, level) {
+		return
+	}
+	x.api.logger.LogAttrs(ctx, level, msg,
+		slog.String("method", x.method), slog.String("url", x.safeURL), slog.Int("status", e.StatusCode),
+		slog.Int("attempt", x.attempts), slog.String("reason", reason), slog.Duration("wait", wait))
 }
 
 // notSent reports whether err proves that the request never reached the server.

@@ -14,46 +14,21 @@ const attemptHeader = "X-Membrane-Attempt"
 // serveEdge is what every request to a server of the fake passes through: the faults that
 // match it fire, and the journal records it. server is "hub" or the instance id.
 func (s *env) serveEdge(w http.ResponseWriter, r *http.Request, server string, org func(*http.Request) string, h http.Handler) {
-	sw := &statusWriter{ResponseWriter: w}
-	var orgID string
+	sw := &statusWriter{ResponseWriter: w, env: s, req: r, server: server}
 	if s.orgOf != nil {
-		orgID = s.orgOf(r, server)
+		sw.orgID = s.orgOf(r, server)
 	}
-	var fault *Fault
 	if s.faults != nil {
 		var orgOf func() string
 		if org != nil {
 			orgOf = func() string { return org(r) }
 		}
-		fault = s.faults.match(r, server, orgOf)
+		sw.fault = s.faults.match(r, server, orgOf)
 	}
-	// The journal records the request before a dropped connection tells the client anything,
-	// so that a client that reads the journal next finds it there.
-	recorded := false
-	record := func() {
-		if recorded {
-			return
-		}
-		recorded = true
-		e := JournalEntry{
-			Time: s.now(), Instance: server, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, OrgID: orgID,
-			Status: sw.status, Caller: callerKind(r), IdempotencyKey: r.Header.Get("Idempotency-Key"),
-			Attempt: r.Header.Get(attemptHeader), RequestID: sw.Header().Get("X-Request-Id"),
-		}
-		if sw.aborted {
-			e.Status = 0
-		}
-		if fault != nil {
-			e.Fault = fault.ID
-		}
-		s.journal.add(e)
-		s.changed()
-	}
-	sw.beforeAbort = record
-	if fault == nil || s.applyFault(sw, r, fault, h) {
+	if sw.fault == nil || s.applyFault(sw, r, sw.fault, h) {
 		h.ServeHTTP(sw, r)
 	}
-	record()
+	sw.record()
 }
 
 // applyFault makes the fault happen and reports whether the request is still to be served.
@@ -131,12 +106,43 @@ func callerKind(r *http.Request) string {
 	return "other"
 }
 
-// statusWriter remembers the status a handler wrote.
+// statusWriter remembers the status a handler wrote, and records the request in the journal
+// once: when the handler is done, or before the connection is dropped, so that a client that
+// retries at once (or a test that reads the journal as soon as its call fails) finds the failed
+// attempt there, in the order it came.
 type statusWriter struct {
 	http.ResponseWriter
-	status      int
-	aborted     bool
-	beforeAbort func() // called before the connection is dropped
+	status  int
+	aborted bool
+
+	env       *env
+	req       *http.Request
+	server    string // "hub" or the instance id
+	orgID     string
+	fault     *Fault // the fault that fired, if any
+	journaled bool
+}
+
+// record adds the request to the journal, once.
+func (w *statusWriter) record() {
+	if w.journaled {
+		return
+	}
+	w.journaled = true
+	r := w.req
+	e := JournalEntry{
+		Time: w.env.now(), Instance: w.server, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, OrgID: w.orgID,
+		Status: w.status, Caller: callerKind(r), IdempotencyKey: r.Header.Get("Idempotency-Key"),
+		Attempt: r.Header.Get(attemptHeader), RequestID: w.Header().Get("X-Request-Id"),
+	}
+	if w.aborted {
+		e.Status = 0
+	}
+	if w.fault != nil {
+		e.Fault = w.fault.ID
+	}
+	w.env.journal.add(e)
+	w.env.changed()
 }
 
 func (w *statusWriter) WriteHeader(status int) {
@@ -156,8 +162,6 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // abort drops the connection of the writer underneath.
 func (w *statusWriter) abort() {
 	w.aborted = true
-	if w.beforeAbort != nil {
-		w.beforeAbort()
-	}
+	w.record()
 	abort(w.ResponseWriter)
 }
