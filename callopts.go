@@ -32,14 +32,16 @@ type Response struct {
 	Attempts int
 }
 
-// WithIdempotencyKey makes a POST (a create, a restore, an access token, a secret rotation)
-// carry key as its Idempotency-Key instead of one made for the call. The server does a key once
+// WithIdempotencyKey makes a change (a POST, PATCH, PUT or DELETE: a create, an update, an
+// archive, a restore, an access token, a secret rotation) carry key as its Idempotency-Key
+// instead of one made for the call. The server does a key once
 // and answers its repeats with the first answer, so the call can be repeated with the same key,
 // even from another process, without doing it twice: a key made from your own identifiers
 // ("provision-" + customerID) survives a restart. Every attempt of the call carries the key, and
 // a failed call reports it in Error.IdempotencyKey.
 //
-// The key must not be empty or hold a line break; it is refused on methods other than POST.
+// The key must not be empty or hold a line break; it is refused on the methods that change
+// nothing (GET, HEAD, OPTIONS) and on methods this package does not know.
 func WithIdempotencyKey(key string) CallOption {
 	return func(s *callSettings) error {
 		if strings.TrimSpace(key) == "" {
@@ -112,8 +114,8 @@ func applyCallOptions(method string, opts []CallOption) (*callSettings, error) {
 			return nil, err
 		}
 	}
-	if s.keyOpt && method != http.MethodPost {
-		return nil, fmt.Errorf("WithIdempotencyKey: %s does not take an Idempotency-Key; only POST does", method)
+	if s.keyOpt && !takesKey(method) {
+		return nil, fmt.Errorf("WithIdempotencyKey: %s does not take an Idempotency-Key; only POST, PATCH, PUT and DELETE do", method)
 	}
 	return s, nil
 }

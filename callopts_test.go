@@ -138,7 +138,7 @@ func TestBadCallOptionsAreRefusedBeforeAnyRequest(t *testing.T) {
 		"key on a GET": {func(ctx context.Context, c *membrane.Client) error {
 			_, err := c.OrgWorkspaces.Get(ctx, "w1", membrane.WithIdempotencyKey("k"))
 			return err
-		}, "only POST"},
+		}, "only POST, PATCH, PUT and DELETE do"},
 		"empty key": {func(ctx context.Context, c *membrane.Client) error {
 			_, err := c.OrgWorkspaces.Restore(ctx, "w1", membrane.WithIdempotencyKey(" "))
 			return err

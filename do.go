@@ -9,8 +9,8 @@ import (
 )
 
 // Do sends a request to an endpoint of the Management API that this package does not wrap, with
-// everything the wrapped calls get: authentication, retries (a POST gets an Idempotency-Key),
-// call options, *Error values and the redaction of secrets in logs.
+// everything the wrapped calls get: authentication, retries (a POST, PATCH, PUT or DELETE gets an
+// Idempotency-Key), call options, *Error values and the redaction of secrets in logs.
 //
 // path is relative to the base URL, escaped, and starts with "/"; it may end with a query
 // ("/org-workspaces?orgId=o1"). body, when not nil, is sent as JSON (a json.RawMessage as it is).

@@ -65,9 +65,10 @@ type call struct {
 // Arguments that are wrong before any request (a nil context, a bad option) give a plain error;
 // every other failure is an *Error.
 //
-// Every POST carries an Idempotency-Key, made here unless the call brings its own, and reused by
-// every attempt, so that no attempt can repeat an effect: with the methods that are idempotent by
-// nature, that makes every call safe to retry.
+// Every change (POST, PATCH, PUT, DELETE; see takesKey) carries an Idempotency-Key, made here
+// unless the call brings its own, and reused by every attempt, so that no attempt can repeat an
+// effect or answer for a state that another client's change made between two attempts: with the
+// reads, idempotent by nature, that makes every call safe to retry.
 //
 // When the answer is 401 and the token source can renew its token (see renewable), the refused
 // token is dropped and the request is sent once more with a new one. A 401 means nothing was
@@ -95,7 +96,7 @@ func (a *apiClient) do(ctx context.Context, c call, out any) error {
 			return fmt.Errorf("membrane: %s %s: encode request body: %w", c.method, x.safeURL, err)
 		}
 	}
-	if c.method == http.MethodPost {
+	if takesKey(c.method) {
 		x.key = set.key
 		if x.key == "" {
 			x.key = newIdempotencyKey()
@@ -137,7 +138,7 @@ type exchange struct {
 	url     string // with user information, if the base URL has some
 	safeURL string // without
 	body    []byte // nil: no body
-	key     string // the Idempotency-Key of a POST
+	key     string // the Idempotency-Key of a change (see takesKey)
 	extra   http.Header
 
 	attempts int            // requests sent so far, over every round of the call
@@ -150,6 +151,9 @@ type exchange struct {
 	failure  *Error         // of the latest attempt, nil after a success
 	wait     time.Duration  // the wait before the next attempt, chosen by checkRetry
 	stop     error          // why the next attempt could not be prepared
+	// maybeApplied is set once an attempt of a change got no complete answer after its request
+	// may have reached the server: the outcome of the call is unknown unless it succeeds.
+	maybeApplied bool
 }
 
 // response returns the facts of the last answer, for WithResponseInto.
@@ -164,6 +168,7 @@ func (x *exchange) response() Response {
 // finish fills the facts of the call into e and returns it.
 func (x *exchange) finish(e *Error) *Error {
 	e.Method, e.URL, e.IdempotencyKey, e.Attempts = x.method, x.safeURL, x.key, x.attempts
+	e.MaybeApplied = e.MaybeApplied || x.maybeApplied
 	return e
 }
 
@@ -368,6 +373,19 @@ const attemptHeader = "X-Membrane-Attempt"
 func isIdempotent(method string) bool {
 	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return true
+	}
+	return false
+}
+
+// takesKey reports whether a request of method is a change that carries an Idempotency-Key:
+// POST, PATCH, PUT and DELETE. PATCH, PUT and DELETE are idempotent alone, but not across
+// another client's change between two attempts: the retry of an update after an archive would
+// answer 400 although the first attempt made the change. Under the key, the server answers the
+// retry with the first attempt's answer.
+func takesKey(method string) bool {
+	switch method {
+	case http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete:
 		return true
 	}
 	return false

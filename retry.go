@@ -22,9 +22,11 @@ import (
 // RetryPolicy says how often and how long a failed call is retried.
 //
 // Which calls are retried does not depend on the policy. The rule is that a retry can never cause
-// a second effect: GET, PUT, PATCH and DELETE are idempotent by nature (every PATCH of this API
-// merges absolute values), and every POST (creates, restore, access-token, rotate-secret) carries
-// an Idempotency-Key made once per call and reused by all its attempts, so the server does it once.
+// a second effect: reads (GET) are idempotent by nature, and every change (POST, PATCH, PUT and
+// DELETE: creates, updates, archive, restore, access-token, rotate-secret) carries an
+// Idempotency-Key made once per call and reused by all its attempts, so the server does it once
+// and answers every attempt as it answered the first, even when another client changed the
+// object between two attempts.
 // Every call is therefore retried on connection errors, on answers cut short (a body that breaks
 // off, is reset or times out: the request may have been done, and its repeat under the same key
 // returns what was done) and on the statuses 429, 500, 502, 503 and 504. Other answers are final
@@ -176,6 +178,9 @@ func (x *exchange) checkRetry(ctx context.Context, resp *http.Response, err erro
 	x.failure = x.read(ctx, resp, err)
 	if x.failure == nil {
 		return false, nil
+	}
+	if x.failure.noResponse && takesKey(x.method) && !notSent(x.failure.Err) {
+		x.maybeApplied = true // whatever the next attempts answer, this one may have made the change
 	}
 	if x.failure.StatusCode == http.StatusUnauthorized && x.canRenew {
 		return false, nil // run renews the token

@@ -260,3 +260,27 @@ func TestFaultOnAnUnknownInstanceIsRefused(t *testing.T) {
 		addFault(t, srv, fake.Fault{Instance: inst, Status: 503})
 	}
 }
+
+// A request whose connection a fault drops is in the journal before the client learns of it.
+func TestDroppedRequestIsJournaledFirst(t *testing.T) {
+	t.Parallel()
+	for _, fault := range []fake.Fault{{Reset: true}, {DropAnswer: true}} {
+		for range 10 {
+			srv := fake.NewServer(t)
+			c := newCaller(t, srv, srv.AdminToken()).overSocket()
+			c.ok("GET", "/membrane-instances", nil) // a kept-alive connection
+			fault.Method, fault.Path, fault.Times = "POST", "/org-workspaces", 1
+			addFault(t, srv, fault)
+			req, err := http.NewRequest("POST", srv.URL()+"/org-workspaces", strings.NewReader(`{"orgId":"`+srv.OrgID()+`"}`))
+			require.NoError(t, err)
+			req.Header.Set("Authorization", "Bearer "+srv.AdminToken())
+			_, err = c.http.Do(req)
+			require.Error(t, err)
+			var found bool
+			for _, e := range srv.Journal() {
+				found = found || (e.Method == "POST" && e.Status == 0)
+			}
+			require.True(t, found, "%+v: the dropped request is journaled", fault)
+		}
+	}
+}

@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// idempotencyTTL is how long a POST's response is kept for replay under its Idempotency-Key.
+// idempotencyTTL is how long the response to a change is kept for replay under its
+// Idempotency-Key.
 const idempotencyTTL = 24 * time.Hour
 
 // A store keeps at most maxIdemResponses responses, and responses of at most maxIdemBytes bytes in
@@ -19,9 +20,10 @@ const (
 	maxIdemBytes     = 64 << 20
 )
 
-// idempotency remembers the responses to POSTs sent with an Idempotency-Key, per caller, so that
-// a repeat returns the first response instead of acting twice. Responses that mean nothing happened
-// (429 and 5xx) are not kept: the next attempt runs again.
+// idempotency remembers the responses to changes (POST, PATCH, PUT, DELETE; see keyedMethod) sent
+// with an Idempotency-Key, per caller, so that a repeat returns the first response instead of
+// acting twice. Responses that mean nothing happened (429 and 5xx) are not kept: the next
+// attempt runs again.
 type idempotency struct {
 	now func() time.Time
 

@@ -57,8 +57,8 @@ func (x *request) readBody() *apiError {
 // handlerFunc serves a request with a value to send as JSON with status 200, or an error.
 type handlerFunc func(x *request) (any, *apiError)
 
-// run reads the body when the method has one, applies the Idempotency-Key of a POST, calls h and
-// writes its response.
+// run reads the body when the method has one, applies the Idempotency-Key of a change (see
+// keyedMethod), calls h and writes its response.
 func (x *request) run(h handlerFunc) {
 	if q := x.r.URL.RawQuery; q != "" {
 		if _, err := url.ParseQuery(q); err != nil {
@@ -73,7 +73,7 @@ func (x *request) run(h handlerFunc) {
 		}
 	}
 	key := x.r.Header.Get("Idempotency-Key")
-	if x.r.Method != http.MethodPost || key == "" || x.idem == nil {
+	if !keyedMethod(x.r.Method) || key == "" || x.idem == nil {
 		v, err := h(x)
 		if err != nil {
 			x.fail(err)
@@ -101,6 +101,19 @@ func (x *request) run(h handlerFunc) {
 	status, body := x.encode(v, aerr)
 	store.finish(claimed, status, v, aerr, len(body))
 	x.write(status, body)
+}
+
+// keyedMethod reports whether a request of method honours an Idempotency-Key: every method that
+// changes something (POST, PATCH, PUT, DELETE). A PATCH, PUT or DELETE is idempotent alone only
+// while nothing else happens between its attempts: a retry after another client's change (an
+// archive between two attempts of an update) would answer differently from the first attempt, or
+// change again, so its key is honoured as a POST's is.
+func keyedMethod(method string) bool {
+	switch method {
+	case http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return false
 }
 
 func (x *request) ok(v any) {

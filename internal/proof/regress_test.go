@@ -2,6 +2,7 @@ package proof
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"testing"
@@ -41,15 +42,15 @@ func (h *hook) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// TestRegressionRetriedPatchAcrossArchive: a PATCH whose answer is lost is retried without an
-// Idempotency-Key; when the workspace is archived between the two attempts, the retry answers
-// 400 "archived" although the first attempt made the change. The call is then not one
-// operation: the client is told that nothing happened, and the change is there. The same holds
-// for a PATCH retried across another client's PATCH (the change lands twice, around the other),
-// and for DELETE and restore. Found by TestLinearizable with -proof.retry-writes.
+// TestRegressionRetriedPatchAcrossArchive: a PATCH whose answer is lost is retried; when the
+// workspace is archived between the two attempts, a retry without an Idempotency-Key answered
+// 400 "archived" although the first attempt made the change, and the call was not one
+// operation: the client was told that nothing happened, and the change was there. The same held
+// for a PATCH retried across another client's PATCH (the change landed twice, around the other),
+// and for DELETE. Every change now carries a key that the server honours, so the retry is
+// answered with the first attempt's answer. Found by TestLinearizable when it retried PATCH and
+// DELETE.
 func TestRegressionRetriedPatchAcrossArchive(t *testing.T) {
-	known(t, "PATCH and DELETE are retried without an Idempotency-Key, and the fake keeps keys for POST only; "+
-		"fixing it needs keys on every change, in the client and in the fake")
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t, false, 1, 0)
 		defer w.close()
@@ -80,6 +81,10 @@ func TestRegressionRetriedPatchAcrossArchive(t *testing.T) {
 		}
 		if uerr != nil && got.Name == "after" {
 			t.Fatalf("the update was made, yet the call answered: %v", uerr)
+		}
+		if uerr != nil || got.Name != "after" || got.ArchivedAt == nil {
+			t.Fatalf("want the update made once and answered, then the archive: err %v, name %q, archived %t",
+				uerr, got.Name, got.ArchivedAt != nil)
 		}
 	})
 }
@@ -133,10 +138,10 @@ func TestRegressionLostInstanceAnswerSeenAtInstance(t *testing.T) {
 // under its Idempotency-Key; when the workspace's secret is rotated between the two attempts,
 // the retry is refused 401 before the server looks at the key, and the client returns that
 // 401, which says that nothing was done, although the first attempt created the customer. Any
-// 4xx answer to a retry after a lost answer says as little. Found by TestLinearizable, which
-// counts such answers as "failed: happened once or not at all".
+// 4xx answer to a retry after a lost answer says as little. Found by TestLinearizable. The
+// client now says the outcome is unknown (Error.MaybeApplied, and ErrNoResponse beside the
+// 401), which the model reads as "happened once or not at all"; the state afterwards decides.
 func TestRegressionRetryRefusedAfterLostAnswer(t *testing.T) {
-	known(t, "the client returns the last attempt's 4xx, which does not say what an earlier attempt whose answer was lost did")
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t, false, 1, 0)
 		defer w.close()
@@ -176,8 +181,16 @@ func TestRegressionRetryRefusedAfterLostAnswer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if kindOf(cerr) == model.NotAuthenticated && len(list) == 1 {
-			t.Fatalf("the customer was created, yet the call answered: %v", cerr)
+		if len(list) != 1 {
+			t.Fatalf("the first attempt's customer: got %d customers", len(list))
+		}
+		var apiErr *membrane.Error
+		if !errors.As(cerr, &apiErr) || !apiErr.MaybeApplied || !errors.Is(cerr, membrane.ErrNoResponse) ||
+			!errors.Is(cerr, membrane.ErrNotAuthenticated) {
+			t.Fatalf("the customer was created, yet the call answered as if nothing was: %v", cerr)
+		}
+		if got := outcome(cerr); got != failed {
+			t.Fatalf("the model reads the error as %s, not as happened once or not at all", got)
 		}
 	})
 }
