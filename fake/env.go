@@ -45,6 +45,7 @@ func newEnv(cfg config) *env {
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     90 * time.Second,
 	}
+	e.transport.logger = cfg.logger
 	e.reqPrefix = ids.objectID()[:8]
 	return e
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"sync"
 )
@@ -17,6 +19,8 @@ type transport struct {
 	mu    sync.RWMutex
 	hosts map[string]http.Handler
 	next  http.RoundTripper
+	// logger receives a handler's panic with its stack; nil: not logged.
+	logger *slog.Logger
 }
 
 func newTransport() *transport {
@@ -69,12 +73,38 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		sr.Body = http.NoBody
 	}
 	rec := &recorder{header: make(http.Header, 4)}
-	h.ServeHTTP(rec, sr)
+	panicked := t.serve(h, rec, sr)
 	_ = sr.Body.Close()
+	if panicked {
+		return nil, fmt.Errorf("fake: %s %s: connection dropped: the handler panicked", req.Method, req.URL.Path)
+	}
 	if rec.aborted {
 		return nil, errors.New("fake: connection reset by server")
 	}
 	return rec.response(req), nil
+}
+
+// serve runs h as net/http's server does: a panic ends the request without a response (the
+// client sees a dropped connection) and is logged with its stack, unless it is
+// http.ErrAbortHandler, which asks for exactly that silently. It reports whether h panicked.
+func (t *transport) serve(h http.Handler, w http.ResponseWriter, r *http.Request) (panicked bool) {
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		panicked = true
+		if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+			return
+		}
+		if t.logger != nil {
+			t.logger.LogAttrs(r.Context(), slog.LevelError, "handler panic",
+				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+		}
+	}()
+	h.ServeHTTP(w, r)
+	return false
 }
 
 // recorder is the ResponseWriter of an in-process request.
