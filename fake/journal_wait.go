@@ -23,6 +23,9 @@ type JournalFilter struct {
 	// Status matches the answer's status: an exact status such as 404, or a class from 1 to 5
 	// (4 matches every 4xx). 0 matches every status.
 	Status int
+	// Dropped keeps only the requests whose connection was dropped, journaled with status 0
+	// (GET /_fake/journal?status=0). Status must then be 0.
+	Dropped bool
 	// Since keeps only the entries recorded after the one with this sequence number.
 	Since uint64
 }
@@ -36,6 +39,9 @@ func (f JournalFilter) check() error {
 	}
 	if f.Status < 0 || (f.Status > 5 && (f.Status < 100 || f.Status > 599)) {
 		return fmt.Errorf("status %d: use a status from 100 to 599, or a class from 1 to 5", f.Status)
+	}
+	if f.Dropped && f.Status != 0 {
+		return fmt.Errorf("status %d with Dropped: a dropped request has no status; leave Status 0", f.Status)
 	}
 	return nil
 }
@@ -56,6 +62,10 @@ func (f JournalFilter) matches(e *JournalEntry) bool {
 		return false
 	}
 	switch {
+	case f.Dropped:
+		if e.Status != 0 {
+			return false
+		}
 	case f.Status == 0:
 	case f.Status <= 5:
 		if e.Status/100 != f.Status {
@@ -151,7 +161,7 @@ func describeFilter(f JournalFilter) string {
 	add("method", f.Method)
 	add("path", f.Path)
 	add("orgId", f.OrgID)
-	if f.Status != 0 {
+	if f.Status != 0 || f.Dropped {
 		add("status", strconv.Itoa(f.Status))
 	}
 	if f.Since != 0 {
@@ -186,9 +196,13 @@ func journalQuery(q url.Values) (JournalFilter, time.Duration, *apiError) {
 		case "orgId":
 			f.OrgID = v
 		case "status":
+			if v == "0" {
+				f.Dropped = true
+				continue
+			}
 			n, ok := parseStatusFilter(v)
 			if !ok {
-				problems[name] = "must be a status such as 404, or a class such as 4xx"
+				problems[name] = "must be a status such as 404, a class such as 4xx, or 0 for a dropped connection"
 			}
 			f.Status = n
 		case "since":

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/membrane-community/membrane-go/fake"
@@ -161,4 +162,46 @@ func decodeJSON(resp *http.Response, v any) error {
 		return errors.New(resp.Status)
 	}
 	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// status=0 (Go: Dropped) finds the requests whose connection a fault dropped, in process and
+// over a socket.
+func TestJournalFilterDropped(t *testing.T) {
+	t.Parallel()
+	for _, socket := range []bool{false, true} {
+		t.Run("socket="+strconv.FormatBool(socket), func(t *testing.T) {
+			t.Parallel()
+			srv, c := newFake(t)
+			if socket {
+				srv = fake.NewServer(t)
+				c = newCaller(t, srv, srv.AdminToken()).overSocket()
+			}
+			c.ok("GET", "/org-workspaces", nil)
+			addFault(t, srv, fake.Fault{Method: "POST", Path: "/org-workspaces", Reset: true, Times: 1})
+			req, err := http.NewRequest("POST", srv.URL()+"/org-workspaces", strings.NewReader(`{"orgId":"`+srv.OrgID()+`"}`))
+			require.NoError(t, err)
+			req.Header.Set("Authorization", "Bearer "+srv.AdminToken())
+			hc := srv.HTTPClient()
+			if socket {
+				hc = c.http
+			}
+			_, err = hc.Do(req)
+			require.Error(t, err)
+
+			got, err := srv.JournalMatching(fake.JournalFilter{Dropped: true})
+			require.NoError(t, err)
+			require.Len(t, got, 1)
+			assert.Equal(t, "POST", got[0].Method)
+			assert.Equal(t, 0, got[0].Status)
+
+			page := c.ok("GET", "/_fake/journal?status=0", nil)
+			items := page["items"].([]any)
+			require.Len(t, items, 1)
+			assert.Equal(t, "POST", items[0].(map[string]any)["method"])
+			assert.Len(t, c.ok("GET", "/_fake/journal?status=2xx", nil)["items"], 1, "the dropped request is not a 2xx")
+
+			_, err = srv.JournalMatching(fake.JournalFilter{Dropped: true, Status: 500})
+			require.Error(t, err, "Dropped with a status is refused")
+		})
+	}
 }
