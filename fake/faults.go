@@ -40,11 +40,12 @@ type Fault struct {
 	Probability float64 `json:"probability,omitempty"`
 
 	// Status responds with this status and an error body instead of serving the request.
-	// RetryAfter, when set, adds a Retry-After header of that many seconds; without it the
-	// response has none.
-	Status     int    `json:"status,omitempty"`
-	RetryAfter int    `json:"retryAfter,omitempty"`
-	Message    string `json:"message,omitempty"`
+	Status int `json:"status,omitempty"`
+	// RetryAfter, when set with Status, adds a Retry-After header of that many seconds (at most
+	// 86400, a day); without it the response has none.
+	RetryAfter int `json:"retryAfter,omitempty"`
+	// Message replaces the message of the error body Status answers with.
+	Message string `json:"message,omitempty"`
 	// Latency waits this long before going on (or until the request's context ends).
 	Latency time.Duration `json:"-"`
 	// Reset drops the connection before serving the request: nothing happens.
@@ -109,6 +110,9 @@ func (f *Fault) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// maxRetryAfter is the longest Retry-After a fault may ask for, in seconds: a day.
+const maxRetryAfter = 24 * 60 * 60
+
 func (f *Fault) check() error {
 	actions := 0
 	for _, set := range []bool{f.Status != 0, f.Reset, f.DropAnswer} {
@@ -129,8 +133,8 @@ func (f *Fault) check() error {
 		return errors.New("probability must be between 0 and 1")
 	case f.Latency < 0 || f.Latency > 10*time.Minute:
 		return errors.New("latency must be between 0 and 10m")
-	case f.RetryAfter < 0:
-		return errors.New("retryAfter must not be negative")
+	case f.RetryAfter < 0 || f.RetryAfter > maxRetryAfter:
+		return fmt.Errorf("retryAfter %d: want seconds from 0 to %d (24h)", f.RetryAfter, maxRetryAfter)
 	}
 	if f.Path != "" {
 		if _, err := path.Match(f.Path, "/"); err != nil {

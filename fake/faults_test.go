@@ -134,22 +134,43 @@ func TestFaultProbabilityRepeatsWithASeed(t *testing.T) {
 	assert.Less(t, n, 100)
 }
 
+// A retryAfter beyond a day is refused over HTTP with a 400 that names the field.
+func TestFaultRetryAfterIsCapped(t *testing.T) {
+	t.Parallel()
+	srv, c := newFake(t)
+	for _, body := range []string{
+		`{"status": 503, "retryAfter": 86401}`,
+		`{"status": 503, "retryAfter": 9999999999}`,
+		`{"status": 503, "retryAfter": -5}`,
+	} {
+		r := c.fails(http.StatusBadRequest, "", "POST", "/_fake/faults", body)
+		assert.Contains(t, r.Body["message"], "retryAfter", body)
+	}
+	assert.Empty(t, srv.Faults().List(), "nothing is added")
+	f := c.ok("POST", "/_fake/faults", `{"status": 503, "retryAfter": 86400}`)
+	assert.Equal(t, float64(86400), f["retryAfter"])
+}
+
 func TestFaultsAreCheckedAndRemovable(t *testing.T) {
 	t.Parallel()
 	srv, _ := newFake(t)
 	for name, f := range map[string]fake.Fault{
-		"nothing to do":    {Path: "/x"},
-		"two actions":      {Status: 500, Reset: true},
-		"status 200":       {Status: 200},
-		"bad probability":  {Status: 500, Probability: 2},
-		"negative times":   {Status: 500, Times: -1},
-		"bad pattern":      {Status: 500, Path: "/x/["},
-		"negative latency": {Latency: -time.Second},
+		"nothing to do":         {Path: "/x"},
+		"two actions":           {Status: 500, Reset: true},
+		"status 200":            {Status: 200},
+		"bad probability":       {Status: 500, Probability: 2},
+		"negative times":        {Status: 500, Times: -1},
+		"bad pattern":           {Status: 500, Path: "/x/["},
+		"negative latency":      {Latency: -time.Second},
+		"negative retryAfter":   {Status: 503, RetryAfter: -1},
+		"retryAfter over a day": {Status: 503, RetryAfter: 24*60*60 + 1},
 	} {
 		_, err := srv.Faults().Add(f)
 		assert.Error(t, err, name)
 	}
 	assert.Empty(t, srv.Faults().List())
+	addFault(t, srv, fake.Fault{Status: 503, RetryAfter: 24 * 60 * 60}) // a day is allowed
+	srv.Faults().Clear()
 	a := addFault(t, srv, fake.Fault{Status: 500})
 	b := addFault(t, srv, fake.Fault{Reset: true})
 	assert.NotEqual(t, a, b)
