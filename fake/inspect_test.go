@@ -243,6 +243,14 @@ func TestInspectorPageIsServedAndNotJournaled(t *testing.T) {
 		resp, _ := get(path)
 		assert.Equal(t, http.StatusNotFound, resp.StatusCode, path)
 	}
+	// The page and its files take no query parameter, as the admin endpoints refuse those they
+	// do not take.
+	for _, path := range []string{"/_fake/ui?x=1", "/_fake/ui?token=abc", "/_fake/ui/?x=1", "/_fake/ui/app.js?v=2",
+		"/_fake/ui/app.css?a=1&a=2", "/_fake/ui?%zz", "/_fake/ui/nope.js?x=1"} {
+		resp, body := get(path)
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, path)
+		assert.Contains(t, body, `"type":"bad_request"`, path)
+	}
 	admin := newCaller(t, srv, srv.AdminToken())
 	admin.ok("GET", "/_fake/inspect", nil)
 	admin.do("GET", "/_fake/workspaces/nope/secret", nil)

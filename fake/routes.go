@@ -159,7 +159,9 @@ var (
 			s.serveUIFile(w, r, "index.html")
 		}),
 		newRoute(apiUI, "GET", "/_fake/ui/", func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
-			http.Redirect(w, r, "/_fake/ui", http.StatusFound)
+			if !s.refuseUIQuery(w, r) {
+				http.Redirect(w, r, "/_fake/ui", http.StatusFound)
+			}
 		}),
 		newRoute(apiUI, "GET", "/_fake/ui/{file}", func(s *Server, w http.ResponseWriter, r *http.Request, p params) {
 			s.serveUIFile(w, r, p[0])

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"path"
 	"time"
 )
@@ -31,6 +32,9 @@ const uiPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-s
 // hold no token and need none: the page asks for the admin token, or reads it from the URL's
 // fragment, and sends it to the admin API. These requests are not written to the journal.
 func (s *Server) serveUIFile(w http.ResponseWriter, r *http.Request, name string) {
+	if s.refuseUIQuery(w, r) {
+		return
+	}
 	ctype, ok := uiContentTypes[path.Ext(name)]
 	var b []byte
 	if ok && path.Base(name) == name {
@@ -49,4 +53,23 @@ func (s *Server) serveUIFile(w http.ResponseWriter, r *http.Request, name string
 	hdr.Set("Referrer-Policy", "no-referrer")
 	hdr.Set("Cache-Control", "no-cache")
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(b))
+}
+
+// refuseUIQuery answers 400 when a request for the page or its files has a query string: they
+// take no parameter, as the admin endpoints refuse those they do not take. It reports whether
+// it answered.
+func (s *Server) refuseUIQuery(w http.ResponseWriter, r *http.Request) bool {
+	if r.URL.RawQuery == "" {
+		return false
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	apiErr := onlyParams(q)
+	if err != nil {
+		apiErr = errBadRequest("the query string is malformed: %s", err)
+	}
+	if apiErr == nil {
+		return false
+	}
+	s.env.newRequest(w, r, nil).fail(apiErr)
+	return true
 }
