@@ -125,17 +125,17 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 		st.engineToken = getenv("MEMBRANE_FAKE_ENGINE_TOKEN")
 	}
 	if _, port, err := net.SplitHostPort(st.addr); err != nil || port == "" {
-		return st, fmt.Errorf("-addr %q: want host:port, such as 127.0.0.1:0", st.addr)
+		return st, fmt.Errorf("--addr %q: want host:port, such as 127.0.0.1:0", st.addr)
 	}
 	var err error
 	if st.tokenTTL, err = time.ParseDuration(*ttl); err != nil || st.tokenTTL <= 0 {
-		return st, fmt.Errorf("-token-ttl %q: want a positive duration such as 30m or 2h", *ttl)
+		return st, fmt.Errorf("--token-ttl %q: want a positive duration such as 30m or 2h", *ttl)
 	}
 	if st.grace, err = time.ParseDuration(*grace); err != nil || st.grace < 0 {
-		return st, fmt.Errorf("-secret-grace %q: want a duration such as 0s or 5m", *grace)
+		return st, fmt.Errorf("--secret-grace %q: want a duration such as 0s or 5m", *grace)
 	}
 	if err := st.logLevel.UnmarshalText([]byte(*level)); err != nil {
-		return st, fmt.Errorf("-log-level %q: want debug, info, warn or error", *level)
+		return st, fmt.Errorf("--log-level %q: want debug, info, warn or error", *level)
 	}
 	for id := range strings.SplitSeq(instances, ",") {
 		if id = strings.TrimSpace(id); id != "" {
@@ -145,17 +145,17 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	switch st.mode {
 	case "hub":
 		if st.wait, err = time.ParseDuration(wait); err != nil || st.wait < 0 {
-			return st, fmt.Errorf("-wait %q: want a duration such as 5s", wait)
+			return st, fmt.Errorf("--wait %q: want a duration such as 5s", wait)
 		}
 		if len(st.remotes) > 0 && st.engineToken == "" {
-			return st, errors.New("-engine-token is required with -instance")
+			return st, errors.New("--engine-token is required with --instance")
 		}
 	case "instance":
 		if st.id == "" {
-			return st, errors.New("-id is required")
+			return st, errors.New("--id is required")
 		}
 		if st.engineToken == "" {
-			return st, errors.New("-engine-token is required: the hub must send the same one")
+			return st, errors.New("--engine-token is required: the hub must send the same one")
 		}
 	}
 	return st, nil

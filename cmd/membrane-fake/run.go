@@ -105,10 +105,10 @@ func startHub(ctx context.Context, st settings, logger *slog.Logger, stdout io.W
 	if st.seed != "" {
 		b, err := os.ReadFile(st.seed)
 		if err != nil {
-			return nil, &badValue{fmt.Errorf("-seed: %w", err)}
+			return nil, &badValue{fmt.Errorf("--seed: %w", err)}
 		}
 		if seed, err = fake.ParseSeed(b); err != nil {
-			return nil, &badValue{fmt.Errorf("-seed %s: %w", st.seed, err)}
+			return nil, &badValue{fmt.Errorf("--seed %s: %w", st.seed, err)}
 		}
 	}
 	sf, saved, err := openStateFile(st, logger, h)

@@ -49,15 +49,15 @@ func (f *stateFile) read() ([]byte, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		// No file yet: its directory must be there to save it in.
 		if info, err := os.Stat(filepath.Dir(f.path)); err != nil || !info.IsDir() {
-			return nil, fmt.Errorf("-state-file %s: its directory does not exist", f.path)
+			return nil, fmt.Errorf("--state-file %s: its directory does not exist", f.path)
 		}
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("-state-file: %w", err)
+		return nil, fmt.Errorf("--state-file: %w", err)
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
-		return nil, fmt.Errorf("-state-file %s: the file is empty; remove it to start afresh", f.path)
+		return nil, fmt.Errorf("--state-file %s: the file is empty; remove it to start afresh", f.path)
 	}
 	f.last = b
 	return b, nil

@@ -107,16 +107,22 @@ func TestBadStateFileStopsTheStart(t *testing.T) {
 		path    string
 		message string
 	}{
-		"not JSON":            {nil, write("garbage.json", `{"orgs": [`), "unexpected EOF"},
-		"empty":               {nil, write("empty.json", ``), "empty"},
-		"unknown field":       {nil, write("unknown.json", `{"orgs": [], "colour": 1}`), "unknown field"},
-		"trailing data":       {nil, write("trailing.json", `{"orgs": []} {}`), "after"},
-		"an instance's file":  {nil, write("instance.json", `{"instanceId": "eu", "workspaces": []}`), "no hub state file"},
-		"bad state":           {nil, write("bad.json", `{"orgs": [{"members": [{"token": "x", "role": "admin"}]}]}`), `must start with "pat-"`},
-		"a hub's file":        {[]string{"instance", "--id", "eu", "--engine-token", "0123456789abcdef"}, write("hub.json", `{"orgs": []}`), "no instance state file"},
-		"another instance's":  {[]string{"instance", "--id", "us", "--engine-token", "0123456789abcdef"}, write("eu.json", `{"instanceId": "eu", "workspaces": []}`), `not "us"`},
-		"a directory":         {nil, dir, "is a directory"},
-		"no directory":        {nil, filepath.Join(dir, "none", "state.json"), "directory does not exist"},
+		"not JSON":           {nil, write("garbage.json", `{"orgs": [`), "unexpected EOF"},
+		"empty":              {nil, write("empty.json", ``), "empty"},
+		"unknown field":      {nil, write("unknown.json", `{"orgs": [], "colour": 1}`), "unknown field"},
+		"trailing data":      {nil, write("trailing.json", `{"orgs": []} {}`), "after"},
+		"an instance's file": {nil, write("instance.json", `{"instanceId": "eu", "workspaces": []}`), "no hub state file"},
+		"bad state":          {nil, write("bad.json", `{"orgs": [{"members": [{"token": "x", "role": "admin"}]}]}`), `must start with "pat-"`},
+		"a hub's file":       {[]string{"instance", "--id", "eu", "--engine-token", "0123456789abcdef"}, write("hub.json", `{"orgs": []}`), "no instance state file"},
+		"another instance's": {[]string{"instance", "--id", "us", "--engine-token", "0123456789abcdef"}, write("eu.json", `{"instanceId": "eu", "workspaces": []}`), `not "us"`},
+		"a directory":        {nil, dir, "is a directory"},
+		"no directory":       {nil, filepath.Join(dir, "none", "state.json"), "directory does not exist"},
+		"an instance's wrong type": {[]string{"instance", "--id", "eu", "--engine-token", "0123456789abcdef"}, write("eu-type.json", `{"instanceId": "eu", "workspaces": "none"}`),
+			"workspaces: a JSON string where an array is wanted"},
+		"an instance's bad number": {[]string{"instance", "--id", "eu", "--engine-token", "0123456789abcdef"}, write("eu-num.json", `{"instanceId": 7, "workspaces": []}`),
+			"instanceId: a JSON number where a string is wanted"},
+		"an instance's unknown field": {[]string{"instance", "--id", "eu", "--engine-token", "0123456789abcdef"}, write("eu-unknown.json", `{"instanceId": "eu", "colour": 1}`),
+			`unknown field "colour"`},
 		"no such instance ws": {nil, write("inst.json", `{"orgs": [{"name": "a", "workspaces": [{"membraneInstanceId": "mars"}]}]}`), "no such instance"},
 	}
 	for name, tt := range tests {
@@ -127,7 +133,9 @@ func TestBadStateFileStopsTheStart(t *testing.T) {
 			code := run(context.Background(), append(tt.args, "--state-file", tt.path, "--log-level", "error"), noEnv, &stdout, &stderr)
 			assert.Equal(t, 1, code)
 			assert.Contains(t, stderr.String(), tt.message)
-			assert.Contains(t, stderr.String(), "-state-file")
+			assert.Contains(t, stderr.String(), "--state-file")
+			assert.NotContains(t, stderr.String(), "Go ", "the message speaks of JSON, not Go types")
+			assert.NotContains(t, stderr.String(), "fake.", "the message speaks of JSON, not Go types")
 			assert.Empty(t, stdout.String())
 			after, _ := os.ReadFile(tt.path)
 			assert.Equal(t, before, after, "the file is never replaced")
