@@ -35,13 +35,32 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "bulk:", err)
-		}
-		stop()
-		os.Exit(1)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "bulk:", err)
 	}
+	stop()
+	os.Exit(exitCode(err))
+}
+
+// usageError is a flag or argument the command refuses: it exits with 2, as flag parsing
+// errors do in Go commands.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// exitCode is the status the command exits with after err: 0 on success or when -h asked for
+// the usage, 2 for bad flags, 1 for anything else.
+func exitCode(err error) int {
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		return 2
+	}
+	return 1
 }
 
 // progressEvery is how often the progress line is redrawn.
@@ -111,7 +130,10 @@ func chooseTarget(getenv func(string) string, conns int) (target, func(), error)
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	st, err := parseSettings(args, stderr)
 	if err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &usageError{err}
 	}
 	tg, closeTarget, err := chooseTarget(getenv, st.concurrency)
 	if err != nil {

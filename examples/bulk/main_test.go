@@ -73,7 +73,35 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		var out, errOut bytes.Buffer
 		err := run(context.Background(), args, env(nil), &out, &errOut)
 		assert.Error(t, err, "%v", args)
+		assert.Equal(t, 2, exitCode(err), "%v: bad flags exit with 2, as membrane-fake's do", args)
 		assert.Empty(t, out.String(), "%v", args)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	t.Parallel()
+	srv := fake.NewServer(t)
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want int
+	}{
+		{"success", []string{"-n", "3", "-run-id", "ok"}, nil, 0},
+		{"help", []string{"-h"}, nil, 0},
+		{"unknown flag", []string{"-nope"}, nil, 2},
+		{"bad value", []string{"-n", "0"}, nil, 2},
+		{"extra argument", []string{"extra"}, nil, 2},
+		{"the run fails", []string{"-n", "2", "-run-id", "f"},
+			map[string]string{"MEMBRANE_API_URL": srv.URL(), "MEMBRANE_TOKEN": srv.AdminToken(), "MEMBRANE_ORG_ID": "no-such-org"}, 1},
+		{"half the settings", nil, map[string]string{"MEMBRANE_TOKEN": "pat-x"}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := run(context.Background(), tc.args, env(tc.env), &bytes.Buffer{}, &bytes.Buffer{})
+			assert.Equal(t, tc.want, exitCode(err), "%v", err)
+		})
 	}
 }
 
