@@ -1,7 +1,9 @@
 package fake_test
 
 import (
+	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/membrane-community/membrane-go/fake"
@@ -129,4 +131,62 @@ func TestChangeKeysBelongToTheirCaller(t *testing.T) {
 	require.Equal(t, http.StatusOK, theirs.Status, "%s", theirs.Raw)
 	assert.Empty(t, theirs.Header.Get("Idempotent-Replayed"))
 	assert.Equal(t, "Theirs", c.ok("GET", path, nil)["name"])
+}
+
+// Two Idempotency-Key headers on one change are a 400 that names the header, and nothing runs;
+// a request that ignores the key (a GET) is served. In process and over a socket.
+func TestTwoIdempotencyKeysAreRefused(t *testing.T) {
+	t.Parallel()
+	for _, socket := range []bool{false, true} {
+		t.Run(map[bool]string{false: "in process", true: "socket"}[socket], func(t *testing.T) {
+			t.Parallel()
+			srv, c := newFake(t)
+			if socket {
+				srv = fake.NewServer(t)
+				c = newCaller(t, srv, srv.AdminToken()).overSocket()
+			}
+			hc := srv.HTTPClient()
+			if socket {
+				hc = c.http
+			}
+			ws := c.createWorkspace("Keep")
+			wsPath := "/org-workspaces/" + ws["id"].(string)
+			tok := c.mint(ws["id"].(string), map[string]any{"isAdmin": true})
+			send := func(method, path, token, body string) (int, map[string]any) {
+				t.Helper()
+				req, err := http.NewRequest(method, srv.URL()+path, strings.NewReader(body))
+				require.NoError(t, err)
+				req.Header.Set("Authorization", "Bearer "+token)
+				req.Header.Add("Idempotency-Key", "k-1")
+				req.Header.Add("Idempotency-Key", "k-2")
+				resp, err := hc.Do(req)
+				require.NoError(t, err)
+				defer resp.Body.Close()
+				var out map[string]any
+				_ = json.NewDecoder(resp.Body).Decode(&out)
+				return resp.StatusCode, out
+			}
+			for _, tc := range []struct {
+				name, method, path, token, body string
+			}{
+				{"hub POST", "POST", "/org-workspaces", srv.AdminToken(), `{"orgId":"` + srv.OrgID() + `","name":"Twice"}`},
+				{"hub PATCH", "PATCH", wsPath, srv.AdminToken(), `{"name":"Changed"}`},
+				{"hub DELETE", "DELETE", wsPath, srv.AdminToken(), ``},
+				{"instance POST", "POST", "/customers", tok, `{"name":"c","internalId":"c-1"}`},
+			} {
+				status, body := send(tc.method, tc.path, tc.token, tc.body)
+				assert.Equal(t, http.StatusBadRequest, status, tc.name)
+				assert.Equal(t, "bad_request", body["type"], tc.name)
+				assert.Contains(t, body["message"], "Idempotency-Key", tc.name)
+			}
+			assert.Len(t, c.ok("GET", "/org-workspaces", nil)["items"], 1, "no workspace was made")
+			got := c.ok("GET", wsPath, nil)
+			assert.Equal(t, "Keep", got["name"], "nothing was changed")
+			assert.Nil(t, got["archivedAt"], "nothing was archived")
+			assert.Empty(t, c.as(tok).ok("GET", "/customers", nil)["items"], "no customer was made")
+
+			status, _ := send("GET", "/org-workspaces", srv.AdminToken(), "")
+			assert.Equal(t, http.StatusOK, status, "a GET ignores the key")
+		})
+	}
 }

@@ -73,6 +73,10 @@ func (x *request) run(h handlerFunc) {
 		}
 	}
 	key := x.r.Header.Get("Idempotency-Key")
+	if n := len(x.r.Header.Values("Idempotency-Key")); n > 1 && keyedMethod(x.r.Method) && x.idem != nil {
+		x.fail(errBadRequest("Idempotency-Key is given %d times: send one key, or none", n))
+		return
+	}
 	if !keyedMethod(x.r.Method) || key == "" || x.idem == nil {
 		v, err := h(x)
 		if err != nil {
