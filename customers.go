@@ -17,20 +17,33 @@ import (
 // Credentials print (fmt, every verb) and marshal to JSON as [REDACTED], and are left out of
 // logs; call Credentials.Reveal for them.
 type Customer struct {
-	ID         string         `json:"id"`
-	Name       string         `json:"name"`
-	InternalID string         `json:"internalId,omitempty"`
-	Fields     map[string]any `json:"fields,omitempty"`
+	// ID is the customer's id, assigned by the server.
+	ID string `json:"id"`
+	// Name is the customer's display name.
+	Name string `json:"name"`
+	// InternalID is your own id for the customer, unique within the workspace; it defaults to ID.
+	InternalID string `json:"internalId,omitempty"`
+	// Fields are the workspace's custom fields of the customer, by name.
+	Fields map[string]any `json:"fields,omitempty"`
 	// Credentials are the customer's own credentials, in whatever shape the workspace uses.
-	Credentials                Credentials    `json:"credentials,omitempty"`
-	Meta                       map[string]any `json:"meta,omitempty"`
-	IsTest                     bool           `json:"isTest,omitempty"`
-	IsActive                   bool           `json:"isActive,omitempty"`
-	IsBillable                 bool           `json:"isBillable,omitempty"`
-	AICreditsRolling30DayLimit *float64       `json:"aiCreditsRolling30DayLimit,omitempty"`
-	LastActiveAt               *time.Time     `json:"lastActiveAt,omitempty"`
-	CreatedAt                  time.Time      `json:"createdAt"`
-	ArchivedAt                 *time.Time     `json:"archivedAt,omitempty"`
+	Credentials Credentials `json:"credentials,omitempty"`
+	// Meta is extra information the server keeps about the customer; it may be nil.
+	Meta map[string]any `json:"meta,omitempty"`
+	// IsTest marks a customer made for testing rather than a real one.
+	IsTest bool `json:"isTest,omitempty"`
+	// IsActive is true for a new customer and false while it is archived.
+	IsActive bool `json:"isActive,omitempty"`
+	// IsBillable reports whether the customer counts towards billing.
+	IsBillable bool `json:"isBillable,omitempty"`
+	// AICreditsRolling30DayLimit caps the AI credits the customer may use over any 30 days;
+	// nil: no limit of its own.
+	AICreditsRolling30DayLimit *float64 `json:"aiCreditsRolling30DayLimit,omitempty"`
+	// LastActiveAt is when a request was last made with the customer's tenant token, if ever.
+	LastActiveAt *time.Time `json:"lastActiveAt,omitempty"`
+	// CreatedAt is when the customer was made.
+	CreatedAt time.Time `json:"createdAt"`
+	// ArchivedAt is when the customer was archived; nil while it is not.
+	ArchivedAt *time.Time `json:"archivedAt,omitempty"`
 }
 
 // LogValue logs the identifying fields of c and leaves out its credentials and fields.
@@ -198,9 +211,11 @@ type ListCustomersOptions struct {
 	// Limit is the page size, 1 to 1000 (server default 100).
 	Limit int `url:"limit,omitempty"`
 	// Cursor is the Cursor of the previous page; empty for the first page.
-	Cursor          string `url:"cursor,omitempty"`
-	Search          string `url:"search,omitempty"`
-	IncludeArchived bool   `url:"includeArchived,omitempty"`
+	Cursor string `url:"cursor,omitempty"`
+	// Search keeps the customers whose name or internal id contains it, ignoring case.
+	Search string `url:"search,omitempty"`
+	// IncludeArchived lists archived customers too; they are left out by default.
+	IncludeArchived bool `url:"includeArchived,omitempty"`
 	// IsTest and IsActive filter when not nil.
 	IsTest   *bool `url:"isTest,omitempty"`
 	IsActive *bool `url:"isActive,omitempty"`

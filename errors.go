@@ -84,9 +84,10 @@ type Error struct {
 	Data map[string]any
 	// RequestID is the X-Request-Id header of the last answer, for support requests.
 	RequestID string
-	// Method and URL name the call; URL never holds user information.
+	// Method is the HTTP method of the call, such as "POST".
 	Method string
-	URL    string
+	// URL is the full URL the call was sent to; it never holds user information.
+	URL string
 	// IdempotencyKey is the Idempotency-Key that every attempt of a change (POST, PATCH, PUT,
 	// DELETE) carried. Give it back with WithIdempotencyKey to repeat the call without the risk of
 	// doing it twice.

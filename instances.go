@@ -10,8 +10,11 @@ import (
 // Instance is a Membrane instance that can host workspaces (the API calls it a membrane
 // instance). APIBaseURI is where its workspace API is served.
 type Instance struct {
-	ID         string `json:"id"`
-	Name       string `json:"name"`
+	// ID names the instance, as OrgWorkspace.MembraneInstanceID and CreateOrgWorkspaceRequest do.
+	ID string `json:"id"`
+	// Name is the instance's display name.
+	Name string `json:"name"`
+	// APIBaseURI is the base URL of the instance's workspace API.
 	APIBaseURI string `json:"apiBaseUri"`
 }
 

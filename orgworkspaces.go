@@ -27,15 +27,26 @@ const (
 // OrgWorkspace is a workspace of an org, as the hub knows it. Its Secret prints, logs and
 // marshals to JSON as "[REDACTED]"; call Secret.Reveal for the value.
 type OrgWorkspace struct {
-	ID                    string             `json:"id"`
-	Name                  string             `json:"name"`
-	OrgID                 string             `json:"orgId"`
-	Key                   string             `json:"key"`
-	Secret                Secret             `json:"secret"`
-	CreatedAt             time.Time          `json:"createdAt"`
-	UpdatedAt             time.Time          `json:"updatedAt"`
-	ArchivedAt            *time.Time         `json:"archivedAt,omitempty"`
-	MembraneInstanceID    string             `json:"membraneInstanceId,omitempty"`
+	// ID is the workspace's id at the hub, used in the /org-workspaces paths.
+	ID string `json:"id"`
+	// Name is the workspace's display name.
+	Name string `json:"name"`
+	// OrgID is the org that owns the workspace.
+	OrgID string `json:"orgId"`
+	// Key is the workspace's key, the issuer of its tokens; it never changes.
+	Key string `json:"key"`
+	// Secret signs the workspace's HS256 tokens; RotateSecret replaces it.
+	Secret Secret `json:"secret"`
+	// CreatedAt and UpdatedAt are when the workspace was made and last changed.
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	// ArchivedAt is when the workspace was archived; nil while it is not.
+	ArchivedAt *time.Time `json:"archivedAt,omitempty"`
+	// MembraneInstanceID is the instance that hosts the workspace, as given on create; empty
+	// for the hub's own.
+	MembraneInstanceID string `json:"membraneInstanceId,omitempty"`
+	// APIBaseURI is the base URL of the workspace API of the workspace's instance: where its
+	// workspace tokens are used.
 	APIBaseURI            string             `json:"apiBaseUri,omitempty"`
 	LogoURI               string             `json:"logoUri,omitempty"`
 	Settings              *WorkspaceSettings `json:"settings,omitempty"`
@@ -91,9 +102,12 @@ type PublicKey struct {
 
 // Limit is a usage limit of a workspace.
 type Limit struct {
-	Value        float64  `json:"value"`
+	// Value is the limit in force.
+	Value float64 `json:"value"`
+	// DefaultValue is the limit the workspace has when none is set, if the server says.
 	DefaultValue *float64 `json:"defaultValue,omitempty"`
-	Unit         string   `json:"unit,omitempty"`
+	// Unit is what Value counts, if the server says.
+	Unit string `json:"unit,omitempty"`
 }
 
 // CreateOrgWorkspaceRequest is the body of OrgWorkspacesService.Create.
@@ -134,14 +148,16 @@ type UpdateOrgWorkspaceRequest struct {
 
 // ListOrgWorkspacesOptions filters and pages OrgWorkspacesService.List.
 type ListOrgWorkspacesOptions struct {
+	// OrgID keeps the workspaces of that org.
 	OrgID string `url:"orgId,omitempty"`
 	// Search matches a substring of the name, ignoring case.
 	Search string `url:"search,omitempty"`
 	// Limit is the page size, 1 to 1000 (server default 100).
 	Limit int `url:"limit,omitempty"`
 	// Cursor is the Cursor of the previous page; empty for the first page.
-	Cursor          string `url:"cursor,omitempty"`
-	IncludeArchived bool   `url:"includeArchived,omitempty"`
+	Cursor string `url:"cursor,omitempty"`
+	// IncludeArchived lists archived workspaces too; they are left out by default.
+	IncludeArchived bool `url:"includeArchived,omitempty"`
 }
 
 // OrgWorkspaceList is one page of org workspaces.
@@ -157,11 +173,15 @@ func (l OrgWorkspaceList) LogValue() slog.Value { return logPage(l.Items, l.Curs
 // AccessTokenRequest is the body of OrgWorkspacesService.AccessToken. All fields are optional:
 // without a tenant the token is workspace-level.
 type AccessTokenRequest struct {
-	IsAdmin   bool           `json:"isAdmin,omitempty"`
-	TenantID  string         `json:"tenantId,omitempty"`
-	TenantKey string         `json:"tenantKey,omitempty"`
-	Name      string         `json:"name,omitempty"`
-	Fields    map[string]any `json:"fields,omitempty"`
+	// IsAdmin gives a tenant token workspace-level rights.
+	IsAdmin bool `json:"isAdmin,omitempty"`
+	// TenantID names the tenant by its customer id (Customer.ID).
+	TenantID string `json:"tenantId,omitempty"`
+	// TenantKey names the tenant by its internal id (Customer.InternalID).
+	TenantKey string `json:"tenantKey,omitempty"`
+	// Name and Fields describe the tenant when the token creates it on first use.
+	Name   string         `json:"name,omitempty"`
+	Fields map[string]any `json:"fields,omitempty"`
 }
 
 // OrgWorkspacesService calls the org workspace endpoints of the Management API.

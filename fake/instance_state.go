@@ -12,7 +12,9 @@ import (
 // instance uses the key, secret, timestamps, archive state, previous secret, version,
 // configuration and customers; the hub's fields (id, name, logo, instance) stay empty.
 type InstanceState struct {
-	InstanceID string          `json:"instanceId"`
+	// InstanceID is the id of the instance the state belongs to; Restore refuses another's.
+	InstanceID string `json:"instanceId"`
+	// Workspaces are the workspaces the instance hosts, with their customers.
 	Workspaces []SeedWorkspace `json:"workspaces"`
 }
 

@@ -13,13 +13,17 @@ const journalSize = 10000
 type JournalEntry struct {
 	// Seq numbers the entries of a server from 1, in the order they were recorded; it keeps
 	// growing across ResetJournal and Reset, so that "since" stays meaningful.
-	Seq  uint64    `json:"seq"`
+	Seq uint64 `json:"seq"`
+	// Time is when the request was answered (or its connection dropped), on the server's clock.
 	Time time.Time `json:"time"`
 	// Instance is the server that received it: "hub" for the hub's URL, or an instance id.
 	Instance string `json:"instance"`
-	Method   string `json:"method"`
-	Path     string `json:"path"`
-	Query    string `json:"query,omitempty"`
+	// Method is the request's method, such as "POST".
+	Method string `json:"method"`
+	// Path is the request's path, without the query, such as "/org-workspaces/abc".
+	Path string `json:"path"`
+	// Query is the request's raw query string, without the "?"; empty when it had none.
+	Query string `json:"query,omitempty"`
 	// OrgID is the org the request was about, when the hub knows it: the orgId of a Management
 	// API request or the org of its workspace, or the org of the workspace a workspace token
 	// names.
@@ -28,10 +32,12 @@ type JournalEntry struct {
 	Status int `json:"status"`
 	// Caller is the kind of credential sent: "platform", "workspace" (a JWT), "other" (such
 	// as the engine token) or "none".
-	Caller         string `json:"caller"`
+	Caller string `json:"caller"`
+	// IdempotencyKey is the Idempotency-Key header the request carried, if any.
 	IdempotencyKey string `json:"idempotencyKey,omitempty"`
 	// Attempt is the attempt number the client sent in its X-Membrane-Attempt header.
-	Attempt   string `json:"attempt,omitempty"`
+	Attempt string `json:"attempt,omitempty"`
+	// RequestID is the X-Request-Id the server answered with; empty when it answered nothing.
 	RequestID string `json:"requestId,omitempty"`
 	// Fault is the id of the fault that fired on the request, if any.
 	Fault string `json:"fault,omitempty"`

@@ -21,9 +21,10 @@ import (
 type Seed struct {
 	// DefaultOrgID and AdminToken name the default org and the admin token (see OrgID and
 	// AdminToken). Snapshot fills them in; Replace makes them the server's; Load ignores them.
-	DefaultOrgID string    `json:"defaultOrgId,omitempty"`
-	AdminToken   string    `json:"adminToken,omitempty"`
-	Orgs         []SeedOrg `json:"orgs"`
+	DefaultOrgID string `json:"defaultOrgId,omitempty"`
+	AdminToken   string `json:"adminToken,omitempty"`
+	// Orgs are the orgs to load, with their members and workspaces.
+	Orgs []SeedOrg `json:"orgs"`
 }
 
 // SeedOrg is an org to load. An empty ID is generated.
