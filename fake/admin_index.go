@@ -15,7 +15,7 @@ var adminEndpoints = []adminEndpoint{
 	{"POST", "/_fake/reset", "back to the start state: the seed loaded again, journal and faults emptied; ?orgId= resets one org and leaves the others alone"},
 	{"GET", "/_fake/state", "the whole state in the seed format: orgs, members and their tokens, workspaces with secrets, customers"},
 	{"PUT", "/_fake/state", "replace the whole state with a snapshot or a seed, all or nothing"},
-	{"GET", "/_fake/journal", "the requests served, oldest first; filters method, path (a path.Match pattern), orgId, status (404 or 4xx), since (a seq); wait=5s responds as soon as a match arrives"},
+	{"GET", "/_fake/journal", "the requests served, oldest first; filters method, path (a path.Match pattern), orgId, status (404, 4xx, or 0 for a dropped connection), since (a seq); wait=5s responds as soon as a match arrives"},
 	{"DELETE", "/_fake/journal", "empty the journal"},
 	{"GET", "/_fake/faults", "the faults, with how often each fired"},
 	{"POST", "/_fake/faults", "add a fault: match method, path, instance, org; answer status, retryAfter, latency, reset, dropAnswer; times, probability"},
