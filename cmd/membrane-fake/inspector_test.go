@@ -191,6 +191,10 @@ func TestInspectorInBrowser(t *testing.T) {
 	filter("filter-method", "POST")
 	until("only POSTs show", rows+`.length > 1 && `+rows+`.every(r => r.includes("POST /"))`)
 	filter("filter-method", "")
+	filter("filter-status", "2")
+	until("only the answered calls show", rows+`.length > 1 && !(`+call+`)`)
+	filter("filter-status", "5")
+	until("the class 5 shows only the faulted call", rows+`.length === 1 && `+call)
 	filter("filter-status", "503")
 	until("only the faulted call shows", rows+`.length === 1 && `+call)
 

@@ -32,7 +32,9 @@ function query() {
   const q = new URLSearchParams();
   for (const id of ["filter-method", "filter-path", "filter-status", "filter-org"]) {
     const input = $(id);
-    if (input.value.trim() !== "") q.set(input.name, input.value.trim());
+    let v = input.value.trim();
+    if (id === "filter-status" && /^[1-5]$/.test(v)) v += "xx"; // a class: 4 asks for every 4xx
+    if (v !== "") q.set(input.name, v);
   }
   q.set("since", String(state.seq));
   if (state.seq > 0) q.set("wait", WAIT);
