@@ -41,7 +41,7 @@ func checkInstanceID(id string) error {
 func newInstanceHandle(e *env, cfg config, id string) *Instance {
 	i := &Instance{in: newInstance(e, id, id, cfg.engineToken), env: e, host: id + ".instance.membrane.invalid"}
 	i.url.Store("http://" + i.host)
-	i.listener.addr = cfg.instanceAddr
+	i.listener.addr, i.listener.logger = cfg.instanceAddr, e.logger
 	e.transport.set(i.host, i)
 	return i
 }

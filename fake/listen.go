@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -15,6 +16,9 @@ type listener struct {
 	ln   net.Listener
 	srv  *http.Server
 	done chan error
+	// logger receives what net/http reports, such as a handler's panic with its stack; nil: the
+	// standard logger, as net/http does.
+	logger *slog.Logger
 }
 
 // start listens and serves h, returning the base URL. Called with the owner's lock held.
@@ -34,6 +38,9 @@ func (l *listener) start(h http.Handler) (string, error) {
 		WriteTimeout:      11 * time.Minute, // beyond the longest latency a fault may add
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10, // the request line (and so the URL) counts too
+	}
+	if l.logger != nil {
+		l.srv.ErrorLog = slog.NewLogLogger(l.logger.Handler(), slog.LevelError)
 	}
 	l.done = make(chan error, 1)
 	srv := l.srv

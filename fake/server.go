@@ -61,7 +61,7 @@ func New(opts ...Option) (*Server, error) {
 	s := &Server{cfg: cfg, env: newEnv(cfg), waitsEnd: make(chan struct{})}
 	s.client = &http.Client{Transport: s.env.transport}
 	s.url.Store("http://" + inProcessHubHost)
-	s.listener.addr = cfg.addr
+	s.listener.addr, s.listener.logger = cfg.addr, s.env.logger
 	s.hubInstance = newHubInstance(s.env, cfg.engineToken, s.URL)
 	s.hub = newHub(s.env, s.hubInstance)
 	s.instances = map[string]*Instance{hubInstanceID: s.hubInstance}

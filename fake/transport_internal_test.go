@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -79,4 +80,44 @@ func TestTransportRecoversHandlerPanic(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Over a socket, a handler's panic goes to the fake's logger too, with its stack.
+func TestListenerLogsHandlerPanic(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var logs bytes.Buffer
+	l := &listener{addr: "127.0.0.1:0", logger: slog.New(slog.NewJSONHandler(lockedWriter{&mu, &logs}, nil))}
+	base, err := l.start(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom over a socket") }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.stop()
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, base+"/v1/x", nil)
+	if resp, err := (&http.Client{Transport: tr}).Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("got status %d, want a connection error", resp.StatusCode)
+	}
+	l.stop() // waits for the server to end, so the log line is written
+	mu.Lock()
+	out := logs.String()
+	mu.Unlock()
+	for _, want := range []string{`"level":"ERROR"`, "boom over a socket", "goroutine"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log %q lacks %s", out, want)
+		}
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (w lockedWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w.Write(b)
 }
