@@ -45,7 +45,8 @@ var (
 	// reset, the answer was cut short, or time ran out. Error.StatusCode is 0 when no status was
 	// read, and the status of the answer when its body was cut. A change may still have been
 	// done: repeat it with the same Error.IdempotencyKey (see WithIdempotencyKey) to do it at most
-	// once.
+	// once. It also matches an error whose MaybeApplied is set: an earlier attempt of the call got
+	// no complete answer, so the last attempt's answer does not say what was done.
 	ErrNoResponse = errors.New("membrane: no response")
 )
 
@@ -92,6 +93,14 @@ type Error struct {
 	IdempotencyKey string
 	// Attempts is how many requests of the call were sent.
 	Attempts int
+	// MaybeApplied reports that the outcome of a change (POST, PATCH, PUT, DELETE) is unknown: an
+	// attempt of the call ended without a complete answer after its request may have reached the
+	// server, so an earlier attempt may have made the change although the call failed (say, a
+	// create whose answer was lost, then a retry refused 401 because the secret was rotated in
+	// between). Such an error also matches ErrNoResponse, besides the sentinel of its status.
+	// Once the cause is fixed, repeat the call with Error.IdempotencyKey (see WithIdempotencyKey)
+	// to make the change at most once, or check whether it was made.
+	MaybeApplied bool
 	// RetryAfter is the wait the server asked for in a Retry-After header (429 or 503), or 0.
 	RetryAfter time.Duration
 	// Err is the cause of a failure without a complete answer (a connection error, the end of
@@ -139,6 +148,9 @@ func (e *Error) Error() string {
 	if e.Attempts > 0 {
 		facts = append(facts, fmt.Sprintf("%d attempt%s", e.Attempts, plural(e.Attempts)))
 	}
+	if e.MaybeApplied {
+		facts = append(facts, "outcome unknown: an attempt whose answer was lost may have made the change")
+	}
 	if e.RetryAfter > 0 {
 		facts = append(facts, "retry after "+e.RetryAfter.String())
 	}
@@ -156,7 +168,7 @@ func (e *Error) Unwrap() error { return e.Err }
 func (e *Error) Is(target error) bool {
 	switch target {
 	case ErrNoResponse:
-		return e.noResponse
+		return e.noResponse || e.MaybeApplied
 	case ErrBadRequest:
 		return e.StatusCode == http.StatusBadRequest
 	case ErrNotAuthenticated:

@@ -162,3 +162,20 @@ func TestErrorMatchesByTypeToo(t *testing.T) {
 	assert.ErrorIs(t, &membrane.Error{StatusCode: 409}, membrane.ErrConflict)
 	assert.NotErrorIs(t, &membrane.Error{StatusCode: 409}, membrane.ErrBadRequest)
 }
+
+// An error whose outcome is unknown matches ErrNoResponse beside its status's sentinel, and says
+// so in its message.
+func TestMaybeAppliedErrorMatchesNoResponse(t *testing.T) {
+	t.Parallel()
+	e := &membrane.Error{StatusCode: 401, Type: "bad_request", Key: "not_authenticated", Message: "invalid token",
+		Method: "POST", URL: "https://ws.test/customers", IdempotencyKey: "k-1", Attempts: 2, MaybeApplied: true}
+	assert.ErrorIs(t, e, membrane.ErrNotAuthenticated)
+	assert.ErrorIs(t, fmt.Errorf("wrapped: %w", e), membrane.ErrNoResponse)
+	assert.NotErrorIs(t, e, membrane.ErrBadRequest)
+	assert.Equal(t, "membrane: POST https://ws.test/customers: 401 not_authenticated: invalid token "+
+		"(idempotency key k-1, 2 attempts, outcome unknown: an attempt whose answer was lost may have made the change)", e.Error())
+
+	e.MaybeApplied = false
+	assert.NotErrorIs(t, e, membrane.ErrNoResponse)
+	assert.NotContains(t, e.Error(), "outcome unknown")
+}

@@ -151,6 +151,9 @@ type exchange struct {
 	failure  *Error         // of the latest attempt, nil after a success
 	wait     time.Duration  // the wait before the next attempt, chosen by checkRetry
 	stop     error          // why the next attempt could not be prepared
+	// maybeApplied is set once an attempt of a change got no complete answer after its request
+	// may have reached the server: the outcome of the call is unknown unless it succeeds.
+	maybeApplied bool
 }
 
 // response returns the facts of the last answer, for WithResponseInto.
@@ -165,6 +168,7 @@ func (x *exchange) response() Response {
 // finish fills the facts of the call into e and returns it.
 func (x *exchange) finish(e *Error) *Error {
 	e.Method, e.URL, e.IdempotencyKey, e.Attempts = x.method, x.safeURL, x.key, x.attempts
+	e.MaybeApplied = e.MaybeApplied || x.maybeApplied
 	return e
 }
 

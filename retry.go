@@ -179,6 +179,9 @@ func (x *exchange) checkRetry(ctx context.Context, resp *http.Response, err erro
 	if x.failure == nil {
 		return false, nil
 	}
+	if x.failure.noResponse && takesKey(x.method) && !notSent(x.failure.Err) {
+		x.maybeApplied = true // whatever the next attempts answer, this one may have made the change
+	}
 	if x.failure.StatusCode == http.StatusUnauthorized && x.canRenew {
 		return false, nil // run renews the token
 	}

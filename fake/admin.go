@@ -6,17 +6,14 @@ import (
 	"strings"
 )
 
-// serveAdmin serves a request of the fake's own API under /_fake/ (see adminRoutes), for tests
-// that drive the fake over HTTP (the binary's users): faults and the journal. It needs the
-// admin token of the default org.
-//
-//	POST   /_fake/faults        add a fault (a Fault as JSON); responds with the fault, its id set
-//	GET    /_fake/faults        {"items": [faults]}
-//	DELETE /_fake/faults        remove every fault
-//	DELETE /_fake/faults/{id}   remove one
-//	GET    /_fake/journal       {"items": [journal entries]}
-//	DELETE /_fake/journal       empty the journal
-//	POST   /_fake/settle        repair the instances now (see Settle); 502 while one cannot be
+// maxAdminBodyBytes is the largest body of the control plane, read only once the admin token is
+// checked: a state taken with GET /_fake/state goes back whole with PUT, however many
+// workspaces it holds, where the API's own bodies stop at maxBodyBytes.
+const maxAdminBodyBytes = 1 << 30
+
+// serveAdmin serves a request of the fake's own API under /_fake/ (its routes are adminRoutes,
+// and GET /_fake lists them), for tests that drive the fake over HTTP. It needs the admin token
+// of the default org, checked before the body is read.
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request, fn handlerFunc) {
 	x := s.env.newRequest(w, r, nil)
 	tok := bearer(r)
@@ -24,6 +21,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request, fn handlerFu
 		x.fail(errNotAuthenticated("the fake's admin API needs the admin token of the default org"))
 		return
 	}
+	x.limit = maxAdminBodyBytes
 	x.run(fn)
 }
 

@@ -5,7 +5,9 @@
 package fake_test
 
 import (
+	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -67,4 +69,24 @@ func TestLargeStateIsRepaired(t *testing.T) {
 		c.ok("POST", path+"/restore", nil)
 		require.NoError(t, srv.Settle(t.Context()))
 	})
+}
+
+// A state taken with GET /_fake/state is put back with PUT /_fake/state however large it is: the
+// 10 MB limit of the API's bodies does not apply to the fake's own control plane.
+func TestLargeStateGoesBackWhole(t *testing.T) {
+	t.Parallel()
+	srv, c := newFake(t)
+	org := fake.SeedOrg{ID: "big", Name: "Big", Members: []fake.SeedMember{{Token: "pat-big-admin", Role: fake.RoleAdmin}}}
+	fields := json.RawMessage(`{"notes": "` + strings.Repeat("n", 4<<20) + `"}`)
+	for i := range 3 {
+		org.Workspaces = append(org.Workspaces, fake.SeedWorkspace{Name: "workspace " + strconv.Itoa(i),
+			Customers: []fake.SeedCustomer{{InternalID: "c", Fields: fields}}})
+	}
+	require.NoError(t, srv.Load(t.Context(), fake.Seed{Orgs: []fake.SeedOrg{org}}))
+	state := c.do("GET", "/_fake/state", nil)
+	require.Equal(t, http.StatusOK, state.Status)
+	require.Greater(t, len(state.Raw), 10<<20, "the state is over the API's body limit")
+	c.ok("PUT", "/_fake/state", json.RawMessage(state.Raw))
+	again := c.do("GET", "/_fake/state", nil)
+	assert.Equal(t, string(state.Raw), string(again.Raw))
 }

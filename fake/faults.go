@@ -27,7 +27,8 @@ type Fault struct {
 	// "/org-workspaces/*/rotate-secret" ("" matches every path); it starts with "/".
 	Path string `json:"path,omitempty"`
 	// Instance matches the server that receives the request: "hub" for everything served at the
-	// hub's URL, or an instance id (the engine calls the hub makes to it included).
+	// hub's URL, or an instance id (the engine calls the hub makes to it included). Add refuses
+	// an id the server does not have.
 	Instance string `json:"instance,omitempty"`
 	// Org matches Management API requests about that org: its orgId, or a workspace of it.
 	Org string `json:"org,omitempty"`
@@ -147,6 +148,7 @@ type Faults struct {
 	ids     *idSource    // draws for Probability
 	active  atomic.Int32 // how many faults are held: 0 lets requests skip the lock
 	withOrg atomic.Int32 // how many of them name an org
+	servers []string     // what Instance may name: "hub" and the instance ids; set before use
 
 	mu     sync.Mutex
 	faults []*Fault
@@ -161,6 +163,10 @@ func (fs *Faults) Add(f Fault) (string, error) {
 	f.Method = strings.ToUpper(f.Method) // methods match in any case, as in the journal's filter
 	if err := f.check(); err != nil {
 		return "", fmt.Errorf("fake: fault: %w", err)
+	}
+	if f.Instance != "" && fs.servers != nil && !slices.Contains(fs.servers, f.Instance) {
+		return "", fmt.Errorf("fake: fault: instance %q: no such instance (%s), so the fault would never fire",
+			f.Instance, strings.Join(fs.servers, ", "))
 	}
 	fs.mu.Lock()
 	defer fs.mu.Unlock()

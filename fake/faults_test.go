@@ -247,6 +247,20 @@ func TestFaultMethodInAnyCaseAndPathFromTheRoot(t *testing.T) {
 	assert.Len(t, srv.Faults().List(), 1, "nothing is added")
 }
 
+// A fault that names an instance the server does not have could never fire: it is refused.
+func TestFaultOnAnUnknownInstanceIsRefused(t *testing.T) {
+	t.Parallel()
+	srv, c := newFake(t, fake.WithInstances("eu"))
+	_, err := srv.Faults().Add(fake.Fault{Instance: "EU", Status: 503})
+	require.EqualError(t, err, `fake: fault: instance "EU": no such instance (hub, eu), so the fault would never fire`)
+	r := c.fails(http.StatusBadRequest, "", "POST", "/_fake/faults", `{"instance": "us", "status": 503}`)
+	assert.Equal(t, `fault: instance "us": no such instance (hub, eu), so the fault would never fire`, r.Body["message"])
+	assert.Empty(t, srv.Faults().List())
+	for _, inst := range []string{"hub", "eu"} {
+		addFault(t, srv, fake.Fault{Instance: inst, Status: 503})
+	}
+}
+
 // A request whose connection a fault drops is in the journal before the client learns of it.
 func TestDroppedRequestIsJournaledFirst(t *testing.T) {
 	t.Parallel()

@@ -288,6 +288,13 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
+// jsonProblem is a decoding error told as cleanJSONError tells it, still wrapping the error of
+// encoding/json.
+type jsonProblem struct{ err error }
+
+func (p jsonProblem) Error() string { return cleanJSONError(p.err) }
+func (p jsonProblem) Unwrap() error { return p.err }
+
 // jsonKind names the JSON values that decode into a Go value of type t.
 func jsonKind(t reflect.Type) string {
 	switch t.Kind() {

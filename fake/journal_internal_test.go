@@ -1,6 +1,14 @@
 package fake
 
-import "testing"
+import (
+	"context"
+	"io"
+	"net/http"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
 
 // Filters and since work the same once the journal has wrapped around and dropped its oldest.
 func TestJournalFindAfterWrapping(t *testing.T) {
@@ -42,4 +50,51 @@ func TestJournalFindAfterWrapping(t *testing.T) {
 	if got, _, _ := j.find(JournalFilter{Since: journalSize + 57}); len(got) != 1 || got[0].Seq != journalSize+58 {
 		t.Fatalf("after reset, the next entry: %+v", got)
 	}
+}
+
+// A long poll of the journal ends, with no items, as soon as the server shuts down: it does not
+// hold the shutdown up to the end of its wait.
+func TestShutdownEndsJournalWaits(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(t)
+	type result struct {
+		status int
+		body   string
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		req, _ := http.NewRequest("GET", srv.URL()+"/_fake/journal?wait=60s&since=1000", nil)
+		req.Header.Set("Authorization", "Bearer "+srv.AdminToken())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		done <- result{resp.StatusCode, string(b), err}
+	}()
+	for !srv.env.journal.waited() {
+		runtime.Gosched()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // far beyond a shutdown that does not wait
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	r := <-done
+	if r.err != nil || r.status != http.StatusOK || r.body != `{"items":[],"lastSeq":0}` {
+		t.Fatalf("the long poll answered %d %q, %v", r.status, r.body, r.err)
+	}
+	if _, err := srv.WaitForRequest(context.Background(), JournalFilter{Since: 1000}); err == nil || !strings.Contains(err.Error(), "shutting down") {
+		t.Fatalf("WaitForRequest after Shutdown: %v", err)
+	}
+}
+
+// waited tells whether someone waits for the next entry.
+func (j *journal) waited() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.changed != nil
 }

@@ -2,6 +2,7 @@ package fake
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"path"
@@ -104,7 +105,7 @@ func (s *Server) JournalMatching(f JournalFilter) ([]JournalEntry, error) {
 // WaitForRequest blocks until the journal holds an entry that matches f, and returns the first
 // such entry (the oldest one after f.Since): a test waits for its code's request instead of
 // sleeping. It returns at once when a matching entry is already there. When ctx ends first, the
-// error wraps ctx.Err().
+// error wraps ctx.Err(); when the server shuts down or closes first, it says so.
 func (s *Server) WaitForRequest(ctx context.Context, f JournalFilter) (JournalEntry, error) {
 	if err := f.check(); err != nil {
 		return JournalEntry{}, fmt.Errorf("fake: journal filter: %w", err)
@@ -116,8 +117,12 @@ func (s *Server) WaitForRequest(ctx context.Context, f JournalFilter) (JournalEn
 	return found[0], nil
 }
 
+// errShuttingDown ends a wait on the journal when the server shuts down or closes.
+var errShuttingDown = errors.New("the server is shutting down")
+
 // waitJournal waits until some entry matches f and returns every match, with the journal's
-// last sequence number; or ctx.Err() when ctx ends first.
+// last sequence number; or ctx.Err() when ctx ends first, or errShuttingDown when the server
+// shuts down.
 func (s *Server) waitJournal(ctx context.Context, f JournalFilter) ([]JournalEntry, uint64, error) {
 	for {
 		found, last, next := s.env.journal.find(f)
@@ -130,6 +135,8 @@ func (s *Server) waitJournal(ctx context.Context, f JournalFilter) ([]JournalEnt
 		case <-next:
 		case <-ctx.Done():
 			return nil, last, ctx.Err()
+		case <-s.waitsEnd:
+			return nil, last, errShuttingDown
 		}
 	}
 }
@@ -231,7 +238,7 @@ type journalPage struct {
 }
 
 // serveJournal answers GET /_fake/journal. With wait, it answers as soon as an entry matches,
-// or with no items when the wait ends.
+// or with no items when the wait ends or the server shuts down.
 func (s *Server) serveJournal(x *request) (any, *apiError) {
 	f, wait, aerr := journalQuery(x.r.URL.Query())
 	if aerr != nil {

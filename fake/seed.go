@@ -139,7 +139,7 @@ func mergeRaw(m map[string]json.RawMessage, k, v string) map[string]json.RawMess
 func ParseSeed(b []byte) (Seed, error) {
 	var seed Seed
 	if err := decodeStrict(b, &seed); err != nil {
-		return Seed{}, fmt.Errorf("fake: seed: %w", err)
+		return Seed{}, fmt.Errorf("fake: seed: %w", jsonProblem{err})
 	}
 	return seed, nil
 }

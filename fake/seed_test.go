@@ -2,6 +2,7 @@ package fake_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"testing"
 
@@ -84,4 +85,16 @@ func TestBadSeedsAreRefusedWhole(t *testing.T) {
 			c.as("pat-abcdefgh").fails(http.StatusUnauthorized, "not_authenticated", "GET", "/org-workspaces", nil)
 		})
 	}
+}
+
+// A seed with a value of the wrong type is told by its field and the JSON type wanted, without
+// Go's type names, and the error of encoding/json is still there to inspect.
+func TestParseSeedNamesTheFieldOfAWrongType(t *testing.T) {
+	t.Parallel()
+	_, err := fake.ParseSeed([]byte(`{"orgs": [{"id": "a", "workspaces": [{"version": "x"}]}]}`))
+	require.EqualError(t, err, "fake: seed: orgs.workspaces.version: a JSON string where a whole number in range is wanted")
+	var te *json.UnmarshalTypeError
+	assert.ErrorAs(t, err, &te)
+	_, err = fake.ParseSeed([]byte(`{"orgs": []} {}`))
+	require.EqualError(t, err, "fake: seed: unexpected data after the JSON object")
 }

@@ -42,6 +42,9 @@ type Server struct {
 	ident atomic.Pointer[identity] // the default org and the admin token
 	state stateControl
 
+	waitsEnd    chan struct{} // closed by Shutdown and Close: waits on the journal end at once
+	endWaitsOne sync.Once
+
 	mu       sync.Mutex
 	url      atomic.Value // string: the hub's base URL
 	listener listener
@@ -55,7 +58,7 @@ func New(opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, env: newEnv(cfg)}
+	s := &Server{cfg: cfg, env: newEnv(cfg), waitsEnd: make(chan struct{})}
 	s.client = &http.Client{Transport: s.env.transport}
 	s.url.Store("http://" + inProcessHubHost)
 	s.listener.addr = cfg.addr
@@ -70,6 +73,10 @@ func New(opts ...Option) (*Server, error) {
 	}
 	for _, r := range s.cfg.remotes {
 		s.hub.register(r.id, r.id, func() string { return r.url }, r.engineToken)
+	}
+	s.env.faults.servers = append([]string{hubInstanceID}, s.cfg.instances...)
+	for _, r := range s.cfg.remotes {
+		s.env.faults.servers = append(s.env.faults.servers, r.id)
 	}
 	s.env.transport.set(inProcessHubHost, s.Handler())
 	s.env.orgOf = s.hub.journalOrg
@@ -136,6 +143,7 @@ func (s *Server) Start() error {
 // Close stops every listener and ends open connections. The in-process client stops working
 // too. Close may be called more than once.
 func (s *Server) Close() {
+	s.endWaits()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -156,6 +164,7 @@ func (s *Server) Close() {
 // Shutdown stops the listeners gracefully: no new connections, and the requests in flight
 // finish (until ctx ends). Then it closes the server.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.endWaits() // a long poll of the journal would hold the shutdown up to its end
 	s.mu.Lock()
 	err := s.listener.shutdown(ctx)
 	for _, inst := range s.instances {
@@ -168,6 +177,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
+// endWaits ends every wait on the journal, and every wait to come.
+func (s *Server) endWaits() { s.endWaitsOne.Do(func() { close(s.waitsEnd) }) }
+
 // Instance returns the instance of this process with the given id ("hub" for the hub's own),
 // or nil when there is none (a remote instance is another process's).
 func (s *Server) Instance(id string) *Instance { return s.instances[id] }
@@ -175,6 +187,10 @@ func (s *Server) Instance(id string) *Instance { return s.instances[id] }
 // URL is the hub's base URL: the loopback listener once started, else a host that only
 // HTTPClient reaches.
 func (s *Server) URL() string { return s.url.Load().(string) }
+
+// Format prints the server as fake.Server(URL) whatever the verb, so that a test that logs it
+// shows neither the admin token nor the secrets of its seeds, which its fields hold.
+func (s *Server) Format(f fmt.State, _ rune) { _, _ = fmt.Fprintf(f, "fake.Server(%s)", s.URL()) }
 
 // HTTPClient returns a client that reaches the server's handlers in process, with no socket,
 // whether or not it was started.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -260,4 +261,25 @@ func TestReplayAfterStartIsTheFirstAnswer(t *testing.T) {
 	require.NoError(t, srv.Start())
 	again := newCaller(t, srv, srv.AdminToken()).do("POST", "/org-workspaces", body, "Idempotency-Key", "k")
 	assert.Equal(t, string(first.Raw), string(again.Raw))
+}
+
+// A server printed with any verb, or logged, shows its URL and neither its admin token nor the
+// secrets of its seeds.
+func TestServerPrintsNoTokenNorSecret(t *testing.T) {
+	t.Parallel()
+	srv := fake.NewServer(t, fake.WithInstances("eu"))
+	seed, err := fake.ParseSeed([]byte(`{"orgs": [{"id": "acme", "members": [{"token": "pat-acme-admin-token", "role": "admin"}],
+		"workspaces": [{"id": "ws", "secret": "secret-of-the-seed-0123"}]}]}`))
+	require.NoError(t, err)
+	require.NoError(t, srv.Load(t.Context(), seed))
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+		out := fmt.Sprintf(verb, srv)
+		assert.Equal(t, "fake.Server("+srv.URL()+")", out, verb)
+	}
+	var b bytes.Buffer
+	slog.New(slog.NewTextHandler(&b, nil)).Info("m", "srv", srv)
+	slog.New(slog.NewJSONHandler(&b, nil)).Info("m", "srv", srv)
+	for _, secret := range []string{srv.AdminToken(), "pat-acme-admin-token", "secret-of-the-seed-0123", srv.Instance("eu").EngineToken()} {
+		assert.NotContains(t, b.String(), secret)
+	}
 }

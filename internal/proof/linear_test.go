@@ -2,7 +2,6 @@ package proof
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -252,14 +251,12 @@ func linCall(w *world, c *membrane.Client, id, key, base string, in linInput) li
 // webhookOf is the webhook URI an update with value sets.
 func webhookOf(value string) string { return "https://hooks.example/" + value }
 
-// outcome is what a call's answer tells of the operation. A 4xx answer to a retry does not say
-// what an earlier attempt did, when that attempt's answer was lost: the operation may have
-// happened although the call fails (a customer created by the first attempt, its retry refused
-// 401 because the secret was rotated in between). The client returns the last attempt's
-// answer, so such a call counts as failed: happened once or not at all.
+// outcome is what a call's answer tells of the operation. An error whose outcome is unknown
+// (Error.MaybeApplied: an earlier attempt's answer was lost, say a customer created by the
+// first attempt, its retry refused 401 because the secret was rotated in between) counts as
+// failed: happened once or not at all.
 func outcome(err error) model.Kind {
-	var apiErr *membrane.Error
-	if errors.As(err, &apiErr) && apiErr.Attempts > 1 && apiErr.StatusCode < 500 {
+	if maybeApplied(err) {
 		return failed
 	}
 	return definite(kindOf(err))

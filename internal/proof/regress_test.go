@@ -2,6 +2,7 @@ package proof
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"testing"
@@ -137,10 +138,10 @@ func TestRegressionLostInstanceAnswerSeenAtInstance(t *testing.T) {
 // under its Idempotency-Key; when the workspace's secret is rotated between the two attempts,
 // the retry is refused 401 before the server looks at the key, and the client returns that
 // 401, which says that nothing was done, although the first attempt created the customer. Any
-// 4xx answer to a retry after a lost answer says as little. Found by TestLinearizable, which
-// counts such answers as "failed: happened once or not at all".
+// 4xx answer to a retry after a lost answer says as little. Found by TestLinearizable. The
+// client now says the outcome is unknown (Error.MaybeApplied, and ErrNoResponse beside the
+// 401), which the model reads as "happened once or not at all"; the state afterwards decides.
 func TestRegressionRetryRefusedAfterLostAnswer(t *testing.T) {
-	known(t, "the client returns the last attempt's 4xx, which does not say what an earlier attempt whose answer was lost did")
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t, false, 1, 0)
 		defer w.close()
@@ -180,8 +181,16 @@ func TestRegressionRetryRefusedAfterLostAnswer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if kindOf(cerr) == model.NotAuthenticated && len(list) == 1 {
-			t.Fatalf("the customer was created, yet the call answered: %v", cerr)
+		if len(list) != 1 {
+			t.Fatalf("the first attempt's customer: got %d customers", len(list))
+		}
+		var apiErr *membrane.Error
+		if !errors.As(cerr, &apiErr) || !apiErr.MaybeApplied || !errors.Is(cerr, membrane.ErrNoResponse) ||
+			!errors.Is(cerr, membrane.ErrNotAuthenticated) {
+			t.Fatalf("the customer was created, yet the call answered as if nothing was: %v", cerr)
+		}
+		if got := outcome(cerr); got != failed {
+			t.Fatalf("the model reads the error as %s, not as happened once or not at all", got)
 		}
 	})
 }

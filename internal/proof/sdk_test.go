@@ -40,6 +40,13 @@ func kindOf(err error) model.Kind {
 	return model.Kind("unexpected error: " + err.Error())
 }
 
+// maybeApplied reports an SDK error whose outcome is unknown: an attempt whose answer was lost
+// may have made the change, although the last attempt's answer says otherwise.
+func maybeApplied(err error) bool {
+	var apiErr *membrane.Error
+	return errors.As(err, &apiErr) && apiErr.MaybeApplied
+}
+
 // sdkCreate creates an org workspace under an Idempotency-Key ("" for one of the client's).
 func sdkCreate(ctx context.Context, c *membrane.Client, r model.CreateRequest, key string) (*membrane.OrgWorkspace, error) {
 	var opts []membrane.CallOption
