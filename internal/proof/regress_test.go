@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"os"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -15,15 +14,6 @@ import (
 )
 
 // Regression cases found by the random tests, each the smallest sequence that showed it.
-
-// known skips a regression case of a disagreement that is not fixed yet, unless
-// MEMBRANE_PROOF_KNOWN=1 asks to run it.
-func known(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("MEMBRANE_PROOF_KNOWN") != "1" {
-		t.Skip("known disagreement, run with MEMBRANE_PROOF_KNOWN=1: " + why)
-	}
-}
 
 // hook is a transport that runs after once, when a request's attempt has failed, before the
 // client sees the failure: another client's call lands between two attempts of one call.
