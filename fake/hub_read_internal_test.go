@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -31,6 +32,43 @@ func (h *holdAfterApply) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// answer is the status and body of a request made in another goroutine.
+type answer struct {
+	status int
+	body   map[string]any
+}
+
+// async sends a request in a goroutine of its own and delivers its answer; a request that
+// could not be made is status 0.
+func (r rt) async(method, url, token string) <-chan answer {
+	out := make(chan answer, 1)
+	go func() {
+		req, err := http.NewRequest(method, url, nil)
+		if err != nil {
+			out <- answer{}
+			return
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := r.srv.HTTPClient().Do(req)
+		if err != nil {
+			out <- answer{}
+			return
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		out <- answer{resp.StatusCode, m}
+	}()
+	return out
+}
+
+// done is the body of a 200 answer.
+func done(t *testing.T, a answer) map[string]any {
+	t.Helper()
+	require.Equal(t, http.StatusOK, a.status, "%v", a.body)
+	return a.body
+}
+
 // A GET of an org workspace, and a list, made while a change of it has reached its instance but
 // is not yet committed at the hub, wait for the change: they never answer the state before it
 // while the instance already holds the state after it.
@@ -49,31 +87,28 @@ func TestReadDuringChangeWaitsForIt(t *testing.T) {
 		hold := &holdAfterApply{next: eu, applied: make(chan struct{}), release: make(chan struct{})}
 		srv.env.transport.set(eu.host, hold)
 
-		archived := make(chan map[string]any, 1)
-		go func() { archived <- r.ok("DELETE", path, admin, nil) }()
+		archived := r.async("DELETE", path, admin)
 		<-hold.applied
 		snap, err := eu.Snapshot(context.Background())
 		require.NoError(t, err)
 		require.Len(t, snap.Workspaces, 1)
 		require.NotEmpty(t, snap.Workspaces[0].ArchivedAt, "the instance holds the archive")
 
-		got := make(chan map[string]any, 1)
-		listed := make(chan map[string]any, 1)
-		go func() { got <- r.ok("GET", path, admin, nil) }()
-		go func() { listed <- r.ok("GET", hub+"/org-workspaces?includeArchived=true", admin, nil) }()
+		got := r.async("GET", path, admin)
+		listed := r.async("GET", hub+"/org-workspaces?includeArchived=true", admin)
 		synctest.Wait() // everything in the bubble is blocked: the reads wait for the archive
 		select {
 		case w := <-got:
-			t.Fatalf("a GET during the archive answered before it ended: archivedAt %v", w["archivedAt"])
+			t.Fatalf("a GET during the archive answered before it ended: %d %v", w.status, w.body)
 		case l := <-listed:
-			t.Fatalf("a list during the archive answered before it ended: %v", l["items"])
+			t.Fatalf("a list during the archive answered before it ended: %d %v", l.status, l.body)
 		default:
 		}
 
 		close(hold.release)
-		assert.NotNil(t, (<-archived)["archivedAt"])
-		assert.NotNil(t, (<-got)["archivedAt"], "GET after the archive ended")
-		items := (<-listed)["items"].([]any)
+		assert.NotNil(t, done(t, <-archived)["archivedAt"])
+		assert.NotNil(t, done(t, <-got)["archivedAt"], "GET after the archive ended")
+		items, _ := done(t, <-listed)["items"].([]any)
 		require.Len(t, items, 1)
 		assert.NotNil(t, items[0].(map[string]any)["archivedAt"], "list after the archive ended")
 	})
@@ -94,9 +129,12 @@ func TestReadWaitingForAChangeEndsWithItsRequest(t *testing.T) {
 		hold := &holdAfterApply{next: eu, applied: make(chan struct{}), release: make(chan struct{})}
 		srv.env.transport.set(eu.host, hold)
 
-		renamed := make(chan map[string]any, 1)
+		renamed := make(chan answer, 1)
 		go func() {
-			renamed <- r.ok("PATCH", path, admin, map[string]any{"name": "renamed", "webhookUri": "https://x.example/h"})
+			status, b, _ := r.send("PATCH", path, admin, `{"name": "renamed", "webhookUri": "https://x.example/h"}`)
+			var m map[string]any
+			_ = json.Unmarshal(b, &m)
+			renamed <- answer{status, m}
 		}()
 		<-hold.applied
 
@@ -128,7 +166,31 @@ func TestReadWaitingForAChangeEndsWithItsRequest(t *testing.T) {
 		}
 
 		close(hold.release)
-		assert.Equal(t, "renamed", (<-renamed)["name"])
+		assert.Equal(t, "renamed", done(t, <-renamed)["name"])
 		assert.Equal(t, "renamed", r.ok("GET", path, admin, nil)["name"])
 	})
+}
+
+// The same over real sockets, with the instance in another process: a GET that begins after
+// the instance applied an archive answers the archive.
+func TestReadDuringChangeOverSockets(t *testing.T) {
+	t.Parallel()
+	const engineToken = "engine-token-0123456789"
+	inst, err := NewInstance("eu", WithEngineToken(engineToken))
+	require.NoError(t, err)
+	hold := &holdAfterApply{next: inst, applied: make(chan struct{}), release: make(chan struct{})}
+	ts := httptest.NewServer(hold)
+	t.Cleanup(ts.Close)
+	srv := NewServer(t, WithRemoteInstance("eu", ts.URL, engineToken))
+	r := rt{t, srv}
+	hub, admin := srv.URL(), srv.AdminToken()
+	ws := r.ok("POST", hub+"/org-workspaces", admin, map[string]any{"orgId": srv.OrgID(), "membraneInstanceId": "eu"})
+	path := hub + "/org-workspaces/" + ws["id"].(string)
+
+	archived := r.async("DELETE", path, admin)
+	<-hold.applied
+	got := r.async("GET", path, admin)
+	close(hold.release)
+	assert.NotNil(t, done(t, <-archived)["archivedAt"])
+	assert.NotNil(t, done(t, <-got)["archivedAt"], "a GET begun after the instance applied the archive")
 }
