@@ -11,11 +11,11 @@ type adminEndpoint struct {
 // GET /_fake.
 var adminEndpoints = []adminEndpoint{
 	{"GET", "/_fake", "this index"},
-	{"POST", "/_fake/orgs", `add an org with members: {"name": "Acme", "members": [{"role": "admin"}]} answers {"id", "name", "members": [{"role", "token"}]}`},
+	{"POST", "/_fake/orgs", `add an org with members: {"name": "Acme", "members": [{"role": "admin"}]} responds with {"id", "name", "members": [{"role", "token"}]}`},
 	{"POST", "/_fake/reset", "back to the start state: the seed loaded again, journal and faults emptied; ?orgId= resets one org and leaves the others alone"},
 	{"GET", "/_fake/state", "the whole state in the seed format: orgs, members and their tokens, workspaces with secrets, customers"},
 	{"PUT", "/_fake/state", "replace the whole state with a snapshot or a seed, all or nothing"},
-	{"GET", "/_fake/journal", "the requests answered, oldest first; filters method, path (a path.Match pattern), orgId, status (404 or 4xx), since (a seq); wait=5s answers as soon as a match arrives"},
+	{"GET", "/_fake/journal", "the requests served, oldest first; filters method, path (a path.Match pattern), orgId, status (404 or 4xx), since (a seq); wait=5s responds as soon as a match arrives"},
 	{"DELETE", "/_fake/journal", "empty the journal"},
 	{"GET", "/_fake/faults", "the faults, with how often each fired"},
 	{"POST", "/_fake/faults", "add a fault: match method, path, instance, org; answer status, retryAfter, latency, reset, dropAnswer; times, probability"},
@@ -29,13 +29,13 @@ var adminEndpoints = []adminEndpoint{
 	{"GET", "/_fake/ui/{file}", "the inspector page's scripts and styles"},
 }
 
-// adminIndex is the answer of GET /_fake.
+// adminIndex is the response of GET /_fake.
 type adminIndex struct {
 	Auth      string          `json:"auth"`
 	Endpoints []adminEndpoint `json:"endpoints"`
 }
 
-// serveIndex answers GET /_fake: the admin API's endpoints.
+// serveIndex serves GET /_fake: the admin API's endpoints.
 func (s *Server) serveIndex(x *request) (any, *apiError) {
 	if err := onlyParams(x.r.URL.Query()); err != nil {
 		return nil, err

@@ -16,15 +16,15 @@ type newOrgMember struct {
 	Role Role `json:"role"`
 }
 
-// newOrgAnswer is the answer of POST /_fake/orgs: the org's id and each member's platform
+// newOrgResponse is the response of POST /_fake/orgs: the org's id and each member's platform
 // token, in the order the request named them.
-type newOrgAnswer struct {
-	ID      string            `json:"id"`
-	Name    string            `json:"name"`
-	Members []newMemberAnswer `json:"members"`
+type newOrgResponse struct {
+	ID      string              `json:"id"`
+	Name    string              `json:"name"`
+	Members []newMemberResponse `json:"members"`
 }
 
-type newMemberAnswer struct {
+type newMemberResponse struct {
 	Role  Role   `json:"role"`
 	Token string `json:"token"`
 }
@@ -32,7 +32,7 @@ type newMemberAnswer struct {
 // maxNewOrgMembers bounds the members of one POST /_fake/orgs.
 const maxNewOrgMembers = 100
 
-// serveAddOrg answers POST /_fake/orgs: an org of its own for each test of a suite, as AddOrg
+// serveAddOrg serves POST /_fake/orgs: an org of its own for each test of a suite, as AddOrg
 // and AddMember make one in Go.
 func (s *Server) serveAddOrg(x *request) (any, *apiError) {
 	if err := onlyParams(x.r.URL.Query()); err != nil {
@@ -63,9 +63,9 @@ func (s *Server) serveAddOrg(x *request) (any, *apiError) {
 	if len(problems) > 0 {
 		return nil, errFields(problems)
 	}
-	out := newOrgAnswer{ID: s.AddOrg(req.Name), Name: req.Name, Members: make([]newMemberAnswer, len(members))}
+	out := newOrgResponse{ID: s.AddOrg(req.Name), Name: req.Name, Members: make([]newMemberResponse, len(members))}
 	for i, m := range members {
-		out.Members[i] = newMemberAnswer{Role: m.Role, Token: s.AddMember(out.ID, m.Role)}
+		out.Members[i] = newMemberResponse{Role: m.Role, Token: s.AddMember(out.ID, m.Role)}
 	}
 	s.changed()
 	return out, nil

@@ -5,7 +5,7 @@ import (
 	"net/http"
 )
 
-// serveReset answers POST /_fake/reset: the whole server back to its start state, or with
+// serveReset serves POST /_fake/reset: the whole server back to its start state, or with
 // ?orgId= one org. The body is empty or an empty JSON object.
 func (s *Server) serveReset(x *request) (any, *apiError) {
 	q := x.r.URL.Query()
@@ -43,7 +43,7 @@ func emptyBody(x *request) *apiError {
 	return decodeAdminBody(x, "body", &none)
 }
 
-// serveGetState answers GET /_fake/state: the Snapshot.
+// serveGetState serves GET /_fake/state: the Snapshot.
 func (s *Server) serveGetState(x *request) (any, *apiError) {
 	if err := onlyParams(x.r.URL.Query()); err != nil {
 		return nil, err
@@ -55,7 +55,7 @@ func (s *Server) serveGetState(x *request) (any, *apiError) {
 	return snap, nil
 }
 
-// servePutState answers PUT /_fake/state: Replace with the body, all or nothing. A state that
+// servePutState serves PUT /_fake/state: Replace with the body, all or nothing. A state that
 // fails the checks is a 400 whose data lists every problem.
 func (s *Server) servePutState(x *request) (any, *apiError) {
 	if err := onlyParams(x.r.URL.Query()); err != nil {
@@ -77,7 +77,7 @@ func (s *Server) servePutState(x *request) (any, *apiError) {
 	return map[string]string{"orgId": s.OrgID()}, nil
 }
 
-// adminRoute is a route of the admin API that answers with fn.
+// adminRoute is a route of the admin API that serves it with fn.
 func adminRoute(method, pattern string, fn func(s *Server) handlerFunc) route[*Server] {
 	return newRoute(apiAdmin, method, pattern, func(s *Server, w http.ResponseWriter, r *http.Request, _ params) {
 		s.serveAdmin(w, r, fn(s))

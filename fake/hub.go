@@ -65,7 +65,7 @@ type hub struct {
 // member is a platform user: a token and a role in each org it belongs to. Never changed after
 // it is added.
 type member struct {
-	token     string // kept for snapshots, never logged or answered outside the admin API
+	token     string // kept for snapshots, never logged or sent outside the admin API
 	userID    string
 	roles     map[string]Role // by org id
 	expiresAt time.Time       // zero: never; guarded by hub.mu

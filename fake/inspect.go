@@ -20,7 +20,7 @@ const (
 // inspector's view.
 const healthTimeout = 500 * time.Millisecond
 
-// inspectView is what GET /_fake/inspect answers: everything the fake holds, for the inspector
+// inspectView is what GET /_fake/inspect responds with: everything the fake holds, for the inspector
 // page and for a person reading it with curl. It holds no platform token and no workspace
 // secret; a secret is read on purpose with GET /_fake/workspaces/{id}/secret.
 type inspectView struct {
@@ -115,13 +115,13 @@ type inspectCustomer struct {
 	ArchivedAt   string `json:"archivedAt,omitempty"`
 }
 
-// revealedSecret is the answer of GET /_fake/workspaces/{id}/secret.
+// revealedSecret is the response of GET /_fake/workspaces/{id}/secret.
 type revealedSecret struct {
 	WorkspaceID string `json:"workspaceId"`
 	Secret      string `json:"secret"`
 }
 
-// inspect answers GET /_fake/inspect.
+// inspect serves GET /_fake/inspect.
 func (s *Server) inspect(x *request) (any, *apiError) {
 	if err := onlyParams(x.r.URL.Query()); err != nil {
 		return nil, err
@@ -231,7 +231,7 @@ func (s *Server) inspectInstances(ctx context.Context, refs []*instanceRef, plac
 	return out
 }
 
-// healthy reports whether an instance in another process answers its health check.
+// healthy reports whether an instance in another process responds to its health check.
 func (s *Server) healthy(ctx context.Context, ref *instanceRef) bool {
 	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
 	defer cancel()
@@ -302,7 +302,7 @@ func (s *Server) inspectWorkspace(w *orgWorkspace) inspectWorkspace {
 	return iw
 }
 
-// revealSecret answers GET /_fake/workspaces/{id}/secret: the one place where the fake's admin
+// revealSecret serves GET /_fake/workspaces/{id}/secret: the one place where the fake's admin
 // API shows a workspace secret, for the inspector's reveal button.
 func (s *Server) revealSecret(x *request, id string) (any, *apiError) {
 	if err := onlyParams(x.r.URL.Query()); err != nil {

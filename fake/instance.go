@@ -33,7 +33,7 @@ type workspace struct {
 	version   uint64 // counts the engine updates; the hub sends the one it expects
 
 	// access is held for reading by a workspace API request from the check of its token to its
-	// answer, and for writing by an engine update, so that no request checked against a secret,
+	// response, and for writing by an engine update, so that no request checked against a secret,
 	// an archive state or keys that an update replaces is still served after the update.
 	access sync.RWMutex
 
@@ -93,7 +93,7 @@ func (in *instance) serveTenant(w http.ResponseWriter, r *http.Request, fn tenan
 	in.serveToken(w, r, false, fn)
 }
 
-// serveWorkspaceLevel answers a request that needs a workspace-level token (/customers): a
+// serveWorkspaceLevel serves a request that needs a workspace-level token (/customers): a
 // tenant token without isAdmin is refused 403 before the request is taken in, so that the
 // refusal, like the role checks of the hub, is not kept under an Idempotency-Key.
 func (in *instance) serveWorkspaceLevel(w http.ResponseWriter, r *http.Request, fn tenantHandler) {

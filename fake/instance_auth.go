@@ -39,7 +39,7 @@ func (e *errTokenRefused) Error() string { return e.reason }
 // authenticate verifies the workspace token of r with the secret of the workspace it names and
 // returns that workspace and the token's claims. A token that names an unknown tenant creates
 // that tenant. On success the workspace's access lock is held for reading: the caller releases it
-// once the request is answered.
+// once the request is served.
 func (in *instance) authenticate(r *http.Request) (*workspace, *tokenInfo, *apiError) {
 	raw := bearer(r)
 	if raw == "" {
@@ -65,7 +65,7 @@ func (in *instance) authenticate(r *http.Request) (*workspace, *tokenInfo, *apiE
 		if ws == nil {
 			return nil, &errTokenRefused{"token names a workspace this instance does not host"}
 		}
-		ws.access.RLock() // until the request is answered: see workspace.access
+		ws.access.RLock() // until the request is served: see workspace.access
 		ws.mu.RLock()
 		secret, archived, keys := ws.secret, ws.archivedAt != nil, ws.keys
 		noSecret := ws.cfg.Settings["disableSecretKeyAuth"]

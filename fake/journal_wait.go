@@ -20,7 +20,7 @@ type JournalFilter struct {
 	Path string
 	// OrgID matches entries about that org (see JournalEntry.OrgID).
 	OrgID string
-	// Status matches the answer's status: an exact status such as 404, or a class from 1 to 5
+	// Status matches the response's status: an exact status such as 404, or a class from 1 to 5
 	// (4 matches every 4xx). 0 matches every status.
 	Status int
 	// Since keeps only the entries recorded after the one with this sequence number.
@@ -230,14 +230,14 @@ func parseStatusFilter(v string) (int, bool) {
 	return n, true
 }
 
-// journalPage is the answer of GET /_fake/journal: the matching entries, oldest first, and the
+// journalPage is the response of GET /_fake/journal: the matching entries, oldest first, and the
 // seq of the last entry recorded, to pass as since on the next call.
 type journalPage struct {
 	Items   []JournalEntry `json:"items"`
 	LastSeq uint64         `json:"lastSeq"`
 }
 
-// serveJournal answers GET /_fake/journal. With wait, it answers as soon as an entry matches,
+// serveJournal serves GET /_fake/journal. With wait, it responds as soon as an entry matches,
 // or with no items when the wait ends or the server shuts down.
 func (s *Server) serveJournal(x *request) (any, *apiError) {
 	f, wait, aerr := journalQuery(x.r.URL.Query())

@@ -106,7 +106,7 @@ func (x *request) run(h handlerFunc) {
 // keyedMethod reports whether a request of method honours an Idempotency-Key: every method that
 // changes something (POST, PATCH, PUT, DELETE). A PATCH, PUT or DELETE is idempotent alone only
 // while nothing else happens between its attempts: a retry after another client's change (an
-// archive between two attempts of an update) would answer differently from the first attempt, or
+// archive between two attempts of an update) would get a different response from the first attempt, or
 // change again, so its key is honoured as a POST's is.
 func keyedMethod(method string) bool {
 	switch method {

@@ -12,7 +12,7 @@ var ErrNoOrg = errors.New("fake: no such org")
 // Reset brings the whole server back to its start state without a restart: the default org with
 // its admin token, and the seeds given to Load, each as it was loaded (same ids, keys, secrets
 // and timestamps); every other org, member, workspace and customer is gone. The journal and the
-// faults are emptied too, and the answers kept for Idempotency-Key replays forgotten. The
+// faults are emptied too, and the responses kept for Idempotency-Key replays forgotten. The
 // journal's sequence numbers keep growing.
 //
 // The server keeps its OrgID and AdminToken: when Replace or Restore changed them, the default

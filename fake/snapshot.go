@@ -11,7 +11,7 @@ import (
 // members (and their platform tokens), and every workspace with all its fields (key, secret,
 // instance, archive state, timestamps, the previous secret of a rotation, its version) and its
 // customers; and which org is the default one, with the admin token. Load or Replace takes it
-// back: a fresh server that loads it answers every request as this one did. Workspaces on
+// back: a fresh server that loads it responds to every request as this one did. Workspaces on
 // instances of other processes come without customers, which those processes keep.
 //
 // It holds secrets and tokens: treat it as one. Each workspace is read whole; take it while

@@ -233,7 +233,7 @@ func (s *Server) identityFor(state Seed, b *builtState) (*identity, error) {
 	return &identity{orgID: state.DefaultOrgID, adminToken: state.AdminToken}, nil
 }
 
-// clear forgets every answer kept for replay.
+// clear forgets every response kept for replay.
 func (s *idempotency) clear() {
 	s.mu.Lock()
 	s.entries = make(map[idemKey]*idemEntry)

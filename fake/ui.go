@@ -27,7 +27,7 @@ var uiContentTypes = map[string]string{
 const uiPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
-// serveUIFile answers GET /_fake/ui (the page) and GET /_fake/ui/{name} (its files). The files
+// serveUIFile serves GET /_fake/ui (the page) and GET /_fake/ui/{name} (its files). The files
 // hold no token and need none: the page asks for the admin token, or reads it from the URL's
 // fragment, and sends it to the admin API. These requests are not written to the journal.
 func (s *Server) serveUIFile(w http.ResponseWriter, r *http.Request, name string) {
