@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -91,6 +92,10 @@ type wsEntry struct {
 	cur  *orgWorkspace
 	seq  uint64
 	gate chan struct{}
+	// busy is closed when whoever holds the gate leaves it; nil while nobody does. A read waits
+	// for it (see awaitChange), so that it never answers a version older than one the instance
+	// may already hold.
+	busy atomic.Pointer[chan struct{}]
 	// dirty says that an update may or may not have reached the instance, which must be made
 	// to hold cur again before anything else. Read and written with the gate held.
 	dirty bool

@@ -55,13 +55,59 @@ func (h *hub) place(ctx context.Context, o *org, ws *orgWorkspace, ref *instance
 func (e *wsEntry) enter(ctx context.Context) *apiError {
 	select {
 	case e.gate <- struct{}{}:
+		busy := make(chan struct{})
+		e.busy.Store(&busy) // before anything is sent to the instance
 		return nil
 	case <-ctx.Done():
 		return errUnavailable("the request ended while waiting for another change of this workspace")
 	}
 }
 
-func (e *wsEntry) leave() { <-e.gate }
+func (e *wsEntry) leave() {
+	close(*e.busy.Swap(nil))
+	<-e.gate
+}
+
+// inFlight is what a read must wait for: closed when the change (or repair) that holds the
+// workspace's gate now leaves it; nil when none does.
+func (e *wsEntry) inFlight() <-chan struct{} {
+	if p := e.busy.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// awaitChange waits until the change of the workspace in flight when it is called, if any, has
+// ended, or gives up when ctx ends. A change holds the gate from before it calls the instance
+// until the hub has committed it or given up on it; so a read made after awaitChange never
+// answers a version older than one that the instance held when the read began.
+func awaitChange(ctx context.Context, done <-chan struct{}) *apiError {
+	if done == nil {
+		return nil
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return errUnavailable("the request ended while waiting for a change of this workspace to end")
+	}
+}
+
+// read answers the workspace as the hub holds it, once the change in flight when the read
+// began has ended: never a version older than one its instance already holds. When the hub
+// owes the instance a repair (the answer to a change was lost), the read makes it first, so
+// that the instance holds what the read answers. A repair that cannot be made now (the instance
+// is down) leaves the answer as it is: the hub's state, which the repair will set the instance
+// back to, and which workspace-token traffic through the hub waits for.
+func (h *hub) read(ctx context.Context, o *org, e *wsEntry) (*orgWorkspace, *apiError) {
+	if err := awaitChange(ctx, e.inFlight()); err != nil {
+		return nil, err
+	}
+	if h.repairs.pending.Load() > 0 {
+		_ = h.repairKey(ctx, current(o, e).key) // the background repairs go on if it fails
+	}
+	return current(o, e), nil
+}
 
 // settled returns the current version once no change of it is in flight.
 func (h *hub) settled(ctx context.Context, o *org, e *wsEntry) (*orgWorkspace, *apiError) {

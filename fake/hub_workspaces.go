@@ -25,6 +25,21 @@ func (h *hub) listWorkspaces(x *request, m *member) (any, *apiError) {
 		return nil, err
 	}
 	search := strings.ToLower(q.Get("search"))
+	// Each workspace is listed once the change of it in flight when the list began has ended,
+	// as a GET answers it; changes that begin later are not waited for.
+	o.mu.RLock()
+	var inFlight []<-chan struct{}
+	for _, e := range o.order {
+		if done := e.inFlight(); done != nil {
+			inFlight = append(inFlight, done)
+		}
+	}
+	o.mu.RUnlock()
+	for _, done := range inFlight {
+		if err := awaitChange(x.r.Context(), done); err != nil {
+			return nil, err
+		}
+	}
 	o.mu.RLock()
 	entries, cursor := page(o.order, pq, func(e *wsEntry) bool {
 		return (includeArchived || e.cur.archivedAt == nil) && strings.Contains(e.cur.nameLower, search)
@@ -103,7 +118,11 @@ func readLogo(f *form, old string) string {
 
 // getWorkspace serves GET /org-workspaces/{id}.
 func (h *hub) getWorkspace(x *request, o *org, e *wsEntry) (any, *apiError) {
-	return h.response(current(o, e)), nil
+	w, err := h.read(x.r.Context(), o, e)
+	if err != nil {
+		return nil, err
+	}
+	return h.response(w), nil
 }
 
 // patchWorkspace serves PATCH /org-workspaces/{id}.

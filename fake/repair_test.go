@@ -85,6 +85,41 @@ func TestRepairWaitsForTheInstance(t *testing.T) {
 	})
 }
 
+// A GET of a workspace awaiting repair makes the repair first: once it answers, the instance
+// holds what it answered. While the instance is down, it answers the hub's state, as a list
+// does (a list makes no repair).
+func TestReadRepairsFirst(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv, c := newFake(t, fake.WithInstances("eu"))
+		ws := c.ok("POST", "/org-workspaces", map[string]any{"orgId": srv.OrgID(), "membraneInstanceId": "eu"})
+		path, key := "/org-workspaces/"+ws["id"].(string), ws["key"].(string)
+		onEU := func() map[string]any { return engine(t, srv, "eu", "GET", "/workspaces/"+key, nil).Body }
+
+		addFault(t, srv, fake.Fault{Instance: "eu", Method: "PATCH", Path: "/workspaces/*", DropAnswer: true, Times: 1})
+		addFault(t, srv, fake.Fault{Instance: "eu", Method: "PATCH", Path: "/workspaces/*", Reset: true, Times: 1})
+		c.fails(http.StatusBadGateway, "", "DELETE", path, nil)
+		require.NotNil(t, onEU()["archivedAt"], "the instance holds the archive whose answer was lost")
+
+		// The first GET repairs the instance, then answers.
+		assert.NotContains(t, c.ok("GET", path, nil), "archivedAt")
+		assert.NotContains(t, onEU(), "archivedAt", "the GET repaired the instance")
+
+		// With the instance down, a GET and a list answer the hub's state.
+		addFault(t, srv, fake.Fault{Instance: "eu", Method: "PATCH", Path: "/workspaces/*", DropAnswer: true, Times: 1})
+		addFault(t, srv, fake.Fault{Instance: "eu", Method: "PATCH", Path: "/workspaces/*", Reset: true, Times: 1})
+		c.fails(http.StatusBadGateway, "", "DELETE", path, nil)
+		srv.Instance("eu").Stop()
+		assert.NotContains(t, c.ok("GET", path, nil), "archivedAt")
+		items := c.ok("GET", "/org-workspaces", nil)["items"].([]any)
+		require.Len(t, items, 1)
+		assert.NotContains(t, items[0], "archivedAt")
+		require.NoError(t, srv.Instance("eu").Start())
+		assert.NotContains(t, c.ok("GET", path, nil), "archivedAt")
+		assert.NotContains(t, onEU(), "archivedAt")
+	})
+}
+
 func TestLostCreateLeavesNoOrphan(t *testing.T) {
 	t.Parallel()
 	srv, c := newFake(t, fake.WithInstances("eu"))
