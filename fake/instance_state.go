@@ -18,6 +18,17 @@ type InstanceState struct {
 	Workspaces []SeedWorkspace `json:"workspaces"`
 }
 
+// ParseInstanceState reads an InstanceState from JSON, as Snapshot's value is written with
+// encoding/json: unknown fields and anything after the value are errors, and its errors speak
+// of JSON, never of Go types.
+func ParseInstanceState(b []byte) (InstanceState, error) {
+	var state InstanceState
+	if err := decodeStrict(b, &state); err != nil {
+		return InstanceState{}, fmt.Errorf("fake: instance state: %w", jsonProblem{err})
+	}
+	return state, nil
+}
+
 // Snapshot returns the instance's workspaces and their customers, sorted by key.
 func (i *Instance) Snapshot(ctx context.Context) (InstanceState, error) {
 	if err := ctx.Err(); err != nil {

@@ -80,3 +80,24 @@ func TestInstanceStateRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, snap, after, "a refused state changes nothing")
 }
+
+// ParseInstanceState takes what Snapshot writes, and refuses anything else in JSON's words.
+func TestParseInstanceState(t *testing.T) {
+	t.Parallel()
+	state, err := fake.ParseInstanceState([]byte(`{"instanceId": "eu", "workspaces": []}`))
+	require.NoError(t, err)
+	assert.Equal(t, "eu", state.InstanceID)
+
+	for _, tc := range []struct{ body, want string }{
+		{`{"instanceId": "eu", "extra": 1}`, `unknown field "extra"`},
+		{`{"instanceId": "eu"} {}`, "after"},
+		{`{"workspaces": "none"}`, "workspaces: a JSON string where"},
+		{`{"instanceId": 7}`, "instanceId: a JSON number where"},
+		{``, "EOF"},
+	} {
+		_, err := fake.ParseInstanceState([]byte(tc.body))
+		require.Error(t, err, tc.body)
+		assert.Contains(t, err.Error(), tc.want, tc.body)
+		assert.NotContains(t, err.Error(), "Go ", tc.body)
+	}
+}

@@ -1,15 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"reflect"
-	"strings"
 
 	"github.com/membrane-community/membrane-go/fake"
 )
@@ -74,8 +69,8 @@ func loadInstanceState(ctx context.Context, inst *fake.Instance, sf *stateFile, 
 		return nil
 	}
 	if saved != nil {
-		var state fake.InstanceState
-		if err := decodeStrict(saved, &state); err != nil {
+		state, err := fake.ParseInstanceState(saved)
+		if err != nil {
 			return fmt.Errorf("--state-file %s: %w (this is no instance state file; it is left as it is)", sf.path, err)
 		}
 		if err := inst.Restore(ctx, state); err != nil {
@@ -93,57 +88,6 @@ func loadInstanceState(ctx context.Context, inst *fake.Instance, sf *stateFile, 
 		sf.changed()
 	}
 	return nil
-}
-
-// decodeStrict reads exactly one JSON value, refusing unknown fields and anything after it. Its
-// errors speak of JSON, as the fake's do: "workspaces: a JSON string where an array is wanted",
-// never of Go types.
-func decodeStrict(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return errors.New(jsonProblem(err))
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errors.New("unexpected data after the JSON value")
-	}
-	return nil
-}
-
-// jsonProblem says what is wrong with a JSON document in the fake's words.
-func jsonProblem(err error) string {
-	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-		msg := "a JSON " + te.Value + " where " + jsonKind(te.Type) + " is wanted"
-		if te.Field != "" {
-			msg = te.Field + ": " + msg
-		}
-		return msg
-	}
-	msg := err.Error()
-	if i := strings.Index(msg, " into Go "); i >= 0 {
-		msg = msg[:i]
-	}
-	return strings.TrimPrefix(msg, "json: ")
-}
-
-// jsonKind names the JSON value a Go type takes.
-func jsonKind(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "a whole number in range"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	case reflect.Map, reflect.Struct:
-		return "an object"
-	}
-	return "another value"
 }
 
 // serveWithStateFile starts saving after changes, and returns the stop function that stops
