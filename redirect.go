@@ -97,17 +97,31 @@ func (n noReplay) RoundTrip(req *http.Request) (*http.Response, error) {
 	r := *req // a shallow copy: req itself must not be changed
 	r.GetBody = nil
 	if r.Body == nil || r.Body == http.NoBody {
-		// The transport finds it empty at once and sends no body.
-		r.Body, r.ContentLength = emptyBody{}, 0
+		// A reader that net/http knows to be in memory: it writes the headers and the body in
+		// one go, where for another it would flush the headers first and copy the body through
+		// a buffer of 32 KiB.
+		r.Body, r.ContentLength = io.NopCloser(strings.NewReader("")), 0
+		if lacksBody(r.Method) {
+			// Sent as is, without Content-Length or chunks: on the wire, the same bytes as
+			// without a body. Without this, the transport would read the body in a goroutine
+			// of its own, under a timer, to find out that it is empty (about 7% of a GET over
+			// loopback). A POST, PUT or PATCH is sent as one empty chunk, as net/http sends a
+			// body of unknown length.
+			r.TransferEncoding = []string{"identity"}
+		}
 	}
 	return n.next.RoundTrip(&r)
 }
 
-// emptyBody is a request body with nothing in it that is neither nil nor http.NoBody.
-type emptyBody struct{}
-
-func (emptyBody) Read([]byte) (int, error) { return 0, io.EOF }
-func (emptyBody) Close() error             { return nil }
+// lacksBody reports whether a request of method usually has no body: net/http sends such a
+// request without Content-Length when its body is empty.
+func lacksBody(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodDelete, http.MethodOptions:
+		return true
+	}
+	return false
+}
 
 // origin returns the scheme, host and port of u, lower case, with the scheme's default port
 // when u names none.
