@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -83,6 +82,10 @@ type org struct {
 	mu    sync.RWMutex
 	order []*wsEntry // by creation
 	seq   uint64
+	// busy holds the workspaces whose gate is held, each with the channel that is closed when
+	// it is left (see wsEntry.enter): what a read of one of them, or a list, waits for. Created
+	// by the first change.
+	busy map[*wsEntry]chan struct{}
 }
 
 // wsEntry is an org workspace's place in its org: the current version (read and replaced under
@@ -91,11 +94,7 @@ type wsEntry struct {
 	org  *org
 	cur  *orgWorkspace
 	seq  uint64
-	gate chan struct{}
-	// busy is closed when whoever holds the gate leaves it; nil while nobody does. A read waits
-	// for it (see awaitChange), so that it never answers a version older than one the instance
-	// may already hold.
-	busy atomic.Pointer[chan struct{}]
+	gate chan struct{} // held by the change or repair under way, with an entry in org.busy
 	// dirty says that an update may or may not have reached the instance, which must be made
 	// to hold cur again before anything else. Read and written with the gate held.
 	dirty bool

@@ -55,8 +55,13 @@ func (h *hub) place(ctx context.Context, o *org, ws *orgWorkspace, ref *instance
 func (e *wsEntry) enter(ctx context.Context) *apiError {
 	select {
 	case e.gate <- struct{}{}:
-		busy := make(chan struct{})
-		e.busy.Store(&busy) // before anything is sent to the instance
+		o := e.org
+		o.mu.Lock() // before anything is sent to the instance
+		if o.busy == nil {
+			o.busy = make(map[*wsEntry]chan struct{})
+		}
+		o.busy[e] = make(chan struct{})
+		o.mu.Unlock()
 		return nil
 	case <-ctx.Done():
 		return errUnavailable("the request ended while waiting for another change of this workspace")
@@ -64,17 +69,21 @@ func (e *wsEntry) enter(ctx context.Context) *apiError {
 }
 
 func (e *wsEntry) leave() {
-	close(*e.busy.Swap(nil))
+	o := e.org
+	o.mu.Lock()
+	done := o.busy[e]
+	delete(o.busy, e)
+	o.mu.Unlock()
+	close(done)
 	<-e.gate
 }
 
 // inFlight is what a read must wait for: closed when the change (or repair) that holds the
 // workspace's gate now leaves it; nil when none does.
 func (e *wsEntry) inFlight() <-chan struct{} {
-	if p := e.busy.Load(); p != nil {
-		return *p
-	}
-	return nil
+	e.org.mu.RLock()
+	defer e.org.mu.RUnlock()
+	return e.org.busy[e]
 }
 
 // awaitChange waits until the change of the workspace in flight when it is called, if any, has

@@ -28,11 +28,9 @@ func (h *hub) listWorkspaces(x *request, m *member) (any, *apiError) {
 	// Each workspace is listed once the change of it in flight when the list began has ended,
 	// as a GET answers it; changes that begin later are not waited for.
 	o.mu.RLock()
-	var inFlight []<-chan struct{}
-	for _, e := range o.order {
-		if done := e.inFlight(); done != nil {
-			inFlight = append(inFlight, done)
-		}
+	inFlight := make([]<-chan struct{}, 0, len(o.busy))
+	for _, done := range o.busy {
+		inFlight = append(inFlight, done)
 	}
 	o.mu.RUnlock()
 	for _, done := range inFlight {
