@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"sync"
 	"sync/atomic"
 )
@@ -28,10 +27,14 @@ type Instance struct {
 	closed   bool
 }
 
-var instanceIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-
+// checkInstanceID accepts 1 to 63 lowercase letters, digits and dashes, the first not a dash.
 func checkInstanceID(id string) error {
-	if !instanceIDPattern.MatchString(id) {
+	ok := len(id) >= 1 && len(id) <= 63 && id[0] != '-'
+	for i := 0; ok && i < len(id); i++ {
+		c := id[i]
+		ok = c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-'
+	}
+	if !ok {
 		return fmt.Errorf("instance id %q: use 1 to 63 lowercase letters, digits and dashes", id)
 	}
 	return nil

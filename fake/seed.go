@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
 	"time"
 )
@@ -123,7 +122,20 @@ func (w *SeedWorkspace) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-var seedIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+// validSeedID reports whether id, given to an org, workspace or customer of a seed, is 1 to 64
+// letters, digits, dashes and underscores.
+func validSeedID(id string) bool {
+	if len(id) < 1 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
 
 func mergeRaw(m map[string]json.RawMessage, k, v string) map[string]json.RawMessage {
 	out := make(map[string]json.RawMessage, len(m)+1)

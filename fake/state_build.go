@@ -57,7 +57,7 @@ func (s *Server) buildState(seed Seed, additive bool) (*builtState, error) {
 		where := fmt.Sprintf("orgs[%d]", i)
 		if so.ID == "" {
 			so.ID = s.env.ids.objectID()
-		} else if !seedIDPattern.MatchString(so.ID) {
+		} else if !validSeedID(so.ID) {
 			fail("%s.id %q: use 1 to 64 letters, digits, '-' and '_'", where, so.ID)
 		}
 		if taken("org", so.ID) {
@@ -161,7 +161,7 @@ func (s *Server) buildWorkspace(ww string, o *org, w SeedWorkspace, now time.Tim
 	}
 	if ws.id == "" {
 		ws.id = s.env.ids.objectID()
-	} else if !seedIDPattern.MatchString(ws.id) {
+	} else if !validSeedID(ws.id) {
 		fail("%s.id %q: use 1 to 64 letters, digits, '-' and '_'", ww, ws.id)
 	}
 	if taken("workspace", ws.id) {
@@ -244,7 +244,7 @@ func buildCustomer(cw string, c SeedCustomer, now time.Time, ids *idSource, fail
 		AICredits: c.AICreditsRolling30DayLimit, LastActiveAt: c.LastActiveAt, CreatedAt: c.CreatedAt, ArchivedAt: c.ArchivedAt}
 	if cu.ID == "" {
 		cu.ID = ids.objectID()
-	} else if !seedIDPattern.MatchString(cu.ID) {
+	} else if !validSeedID(cu.ID) {
 		fail("%s.id %q: use 1 to 64 letters, digits, '-' and '_'", cw, cu.ID)
 	}
 	if strings.TrimSpace(cu.InternalID) == "" {
