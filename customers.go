@@ -74,9 +74,13 @@ type CreateCustomerRequest struct {
 	// Name is required.
 	Name string `json:"name"`
 	// InternalID is the platform's own id of the customer, unique in the workspace.
-	InternalID  string         `json:"internalId,omitempty"`
-	Fields      map[string]any `json:"fields,omitempty"`
-	Credentials any            `json:"credentials,omitempty"`
+	InternalID string `json:"internalId,omitempty"`
+	// Fields are the customer's custom fields, by name, sent as a JSON object; nil or empty
+	// sends none. A Secret in them is sent revealed.
+	Fields map[string]any `json:"fields,omitempty"`
+	// Credentials are the customer's own credentials: any value that encodes as JSON; nil
+	// sends none.
+	Credentials any `json:"credentials,omitempty"`
 }
 
 // MarshalJSON writes r with its credentials redacted.
@@ -113,14 +117,25 @@ func (r CreateCustomerRequest) LogValue() slog.Value { return slog.StringValue(f
 
 // UpdateCustomerRequest is the body of CustomersService.Update. Every field is an Optional (see
 // Optional): unset fields are left out and stay as they are; Set(v) sends v, even "" or an empty
-// map; Null clears a field (AICreditsRolling30DayLimit, Credentials). Its Credentials print (fmt
-// and slog) and marshal to JSON as [REDACTED]; the client sends them as they are.
+// map; Null clears a field (AICreditsRolling30DayLimit, Credentials). The refusals the fields
+// name are the fake's checks (docs/contract.md); a real server may differ. Its Credentials print
+// (fmt and slog) and marshal to JSON as [REDACTED]; the client sends them as they are.
 type UpdateCustomerRequest struct {
-	Name                       Optional[string]         `json:"name,omitzero"`
-	InternalID                 Optional[string]         `json:"internalId,omitzero"`
-	Fields                     Optional[map[string]any] `json:"fields,omitzero"`
-	Credentials                Optional[any]            `json:"credentials,omitzero"`
-	AICreditsRolling30DayLimit Optional[float64]        `json:"aiCreditsRolling30DayLimit,omitzero"`
+	// Name renames the customer. It must hold a character that is not a space: Set(""),
+	// Set("  ") and Null are refused with a 400 naming "name".
+	Name Optional[string] `json:"name,omitzero"`
+	// InternalID changes the customer's internal id, the tenant key its tokens name. Set("") and
+	// Null are refused; one another customer of the workspace has is ErrAlreadyExists.
+	InternalID Optional[string] `json:"internalId,omitzero"`
+	// Fields replaces the whole map of custom fields (it does not merge them); Null removes
+	// them.
+	Fields Optional[map[string]any] `json:"fields,omitzero"`
+	// Credentials replaces the credentials with any value that encodes as JSON; Null removes
+	// them.
+	Credentials Optional[any] `json:"credentials,omitzero"`
+	// AICreditsRolling30DayLimit sets the customer's cap on AI credits over any 30 days, 0 or
+	// more (a negative one is refused with a 400); Null removes the cap.
+	AICreditsRolling30DayLimit Optional[float64] `json:"aiCreditsRolling30DayLimit,omitzero"`
 }
 
 // MarshalJSON writes r with its credentials redacted.
@@ -166,12 +181,22 @@ func (r UpdateCustomerRequest) LogValue() slog.Value { return slog.StringValue(f
 // tenant key that tokens name). Its Credentials print (fmt and slog) and marshal to JSON as
 // [REDACTED]; the client sends them as they are.
 type ReplaceCustomerRequest struct {
-	Name                       string         `json:"name"`
-	InternalID                 string         `json:"internalId,omitempty"`
-	Fields                     map[string]any `json:"fields,omitempty"`
-	Credentials                any            `json:"credentials,omitempty"`
-	IsTest                     bool           `json:"isTest,omitempty"`
-	AICreditsRolling30DayLimit *float64       `json:"aiCreditsRolling30DayLimit,omitempty"`
+	// Name is the customer's name. Required: one without a character that is not a space is
+	// refused before anything is sent.
+	Name string `json:"name"`
+	// InternalID is the customer's new internal id; empty keeps the one it has. One that
+	// another customer of the workspace has is ErrAlreadyExists.
+	InternalID string `json:"internalId,omitempty"`
+	// Fields are the customer's custom fields, by name; nil or empty removes them.
+	Fields map[string]any `json:"fields,omitempty"`
+	// Credentials are the customer's credentials, any value that encodes as JSON; nil removes
+	// them.
+	Credentials any `json:"credentials,omitempty"`
+	// IsTest marks a test customer; false makes it a real one.
+	IsTest bool `json:"isTest,omitempty"`
+	// AICreditsRolling30DayLimit caps the AI credits the customer may use over any 30 days, 0
+	// or more (a negative one is refused with a 400); nil removes the cap.
+	AICreditsRolling30DayLimit *float64 `json:"aiCreditsRolling30DayLimit,omitempty"`
 }
 
 // MarshalJSON writes r with its credentials redacted.
@@ -216,13 +241,17 @@ type ListCustomersOptions struct {
 	Search string `url:"search,omitempty"`
 	// IncludeArchived lists archived customers too; they are left out by default.
 	IncludeArchived bool `url:"includeArchived,omitempty"`
-	// IsTest and IsActive filter when not nil.
-	IsTest   *bool `url:"isTest,omitempty"`
+	// IsTest, when not nil, keeps the test customers (Ptr(true)) or the others (Ptr(false)).
+	IsTest *bool `url:"isTest,omitempty"`
+	// IsActive, when not nil, keeps the customers whose IsActive is that value. Archived
+	// customers are the inactive ones, so Ptr(false) finds them only with IncludeArchived.
 	IsActive *bool `url:"isActive,omitempty"`
 }
 
 // CustomerList is one page of customers.
 type CustomerList struct {
+	// Items are the customers of the page, oldest first; empty, never nil, when none match (a
+	// page without "items" is an error).
 	Items []*Customer `json:"items"`
 	// Cursor fetches the next page; it is empty on the last page.
 	Cursor string `json:"cursor,omitempty"`

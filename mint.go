@@ -22,8 +22,11 @@ type WorkspaceClaims struct {
 	// TenantKey names the tenant (customer) the token acts as; empty for a workspace-level token.
 	// A tenant key the workspace does not know yet creates that tenant on first use.
 	TenantKey string
-	// Name and Fields describe the tenant when it is created on first use.
-	Name   string
+	// Name is the tenant's name when it is created on first use (the "name" claim); empty
+	// leaves the claim out.
+	Name string
+	// Fields are the tenant's custom fields when it is created on first use (the "fields"
+	// claim, a JSON object); nil leaves the claim out, an empty map sends {}.
 	Fields map[string]any
 	// IsAdmin gives a tenant token workspace-level rights.
 	IsAdmin bool

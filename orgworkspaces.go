@@ -37,8 +37,10 @@ type OrgWorkspace struct {
 	Key string `json:"key"`
 	// Secret signs the workspace's HS256 tokens; RotateSecret replaces it.
 	Secret Secret `json:"secret"`
-	// CreatedAt and UpdatedAt are when the workspace was made and last changed.
+	// CreatedAt is when the workspace was made (wire "createdAt", RFC 3339 in UTC).
 	CreatedAt time.Time `json:"createdAt"`
+	// UpdatedAt is when the workspace last changed: a PATCH, a secret rotation, an archive or a
+	// restore moves it; a PATCH that names no known field, or a no-op archive or restore, does not.
 	UpdatedAt time.Time `json:"updatedAt"`
 	// ArchivedAt is when the workspace was archived; nil while it is not.
 	ArchivedAt *time.Time `json:"archivedAt,omitempty"`
@@ -47,18 +49,38 @@ type OrgWorkspace struct {
 	MembraneInstanceID string `json:"membraneInstanceId,omitempty"`
 	// APIBaseURI is the base URL of the workspace API of the workspace's instance: where its
 	// workspace tokens are used.
-	APIBaseURI            string             `json:"apiBaseUri,omitempty"`
-	LogoURI               string             `json:"logoUri,omitempty"`
-	Settings              *WorkspaceSettings `json:"settings,omitempty"`
-	PublicKeys            []PublicKey        `json:"publicKeys,omitempty"`
-	WebhookURI            string             `json:"webhookUri,omitempty"`
-	EnabledWebhookEvents  []string           `json:"enabledWebhookEvents,omitempty"`
-	JWKSURI               *string            `json:"jwksUri,omitempty"`
-	Type                  WorkspaceType      `json:"type,omitempty"`
-	IsReadOnly            bool               `json:"isReadOnly,omitempty"`
-	Limits                map[string]Limit   `json:"limits,omitempty"`
-	UserFieldsSchema      json.RawMessage    `json:"userFieldsSchema,omitempty"`
-	AlertDeliverySettings json.RawMessage    `json:"alertDeliverySettings,omitempty"`
+	APIBaseURI string `json:"apiBaseUri,omitempty"`
+	// LogoURI is the URL of the workspace's logo (wire "logoUri"), an absolute http or https
+	// URL; empty when it has none.
+	LogoURI string `json:"logoUri,omitempty"`
+	// Settings are the workspace's switches; only those that are set are reported, none at
+	// first. Nil when the answer carries no settings.
+	Settings *WorkspaceSettings `json:"settings,omitempty"`
+	// PublicKeys are the named PEM public keys that verify the workspace's tokens signed with a
+	// private key (see WorkspaceClaims.Signer); none at first.
+	PublicKeys []PublicKey `json:"publicKeys,omitempty"`
+	// WebhookURI is the URL the workspace's webhooks are sent to (wire "webhookUri"), an
+	// absolute http or https URL; empty when none is set.
+	WebhookURI string `json:"webhookUri,omitempty"`
+	// EnabledWebhookEvents are the names of the webhook events the workspace sends; none at
+	// first.
+	EnabledWebhookEvents []string `json:"enabledWebhookEvents,omitempty"`
+	// JWKSURI is the URL of a JSON Web Key Set (wire "jwksUri"), an absolute http or https URL;
+	// nil when none is set.
+	JWKSURI *string `json:"jwksUri,omitempty"`
+	// Type is WorkspaceTypeProduction (the default) or WorkspaceTypeDevelopment; empty only
+	// when the answer leaves it out.
+	Type WorkspaceType `json:"type,omitempty"`
+	// IsReadOnly marks a read-only workspace; false at first.
+	IsReadOnly bool `json:"isReadOnly,omitempty"`
+	// Limits are the workspace's usage limits, by limit name; nil when none are set.
+	Limits map[string]Limit `json:"limits,omitempty"`
+	// UserFieldsSchema is a JSON object kept as it was sent (wire "userFieldsSchema"); nil when
+	// none is set.
+	UserFieldsSchema json.RawMessage `json:"userFieldsSchema,omitempty"`
+	// AlertDeliverySettings is a JSON object kept as it was sent (wire
+	// "alertDeliverySettings"); nil when none is set.
+	AlertDeliverySettings json.RawMessage `json:"alertDeliverySettings,omitempty"`
 }
 
 // LogValue logs the identifying fields of w, with the secret redacted, so that a JSON slog
@@ -81,22 +103,42 @@ func (w OrgWorkspace) Format(f fmt.State, verb rune) {
 
 // WorkspaceSettings are the switches of a workspace. In an answer, a setting the server
 // reports is set; in an update, unset settings stay as they are, Set(v) changes one and
-// Null[bool]() resets it to the server's default.
+// Null[bool]() resets it to the server's default. The fake keeps every setting and acts on
+// DisableSecretKeyAuth alone.
 type WorkspaceSettings struct {
-	EnableAPILogs                            Optional[bool] `json:"enableApiLogs,omitzero"`
-	EnableWebhookLogs                        Optional[bool] `json:"enableWebhookLogs,omitzero"`
-	EnableActionRunLogs                      Optional[bool] `json:"enableActionRunLogs,omitzero"`
-	DisableSecretKeyAuth                     Optional[bool] `json:"disableSecretKeyAuth,omitzero"`
-	UseMembraneUniverse                      Optional[bool] `json:"useMembraneUniverse,omitzero"`
-	UseRemoteRepository                      Optional[bool] `json:"useRemoteRepository,omitzero"`
-	AutoGenerateIntegrationsFromConnectors   Optional[bool] `json:"autoGenerateIntegrationsFromConnectors,omitzero"`
+	// EnableAPILogs is the setting "enableApiLogs", which switches the workspace's API logs on.
+	EnableAPILogs Optional[bool] `json:"enableApiLogs,omitzero"`
+	// EnableWebhookLogs is the setting "enableWebhookLogs", which switches its webhook logs on.
+	EnableWebhookLogs Optional[bool] `json:"enableWebhookLogs,omitzero"`
+	// EnableActionRunLogs is the setting "enableActionRunLogs", which switches its logs of
+	// action runs on.
+	EnableActionRunLogs Optional[bool] `json:"enableActionRunLogs,omitzero"`
+	// DisableSecretKeyAuth is the setting "disableSecretKeyAuth": when true, the workspace
+	// refuses tokens signed with its secret, so the fake refuses AccessToken with a 400; tokens
+	// signed with a private key and verified by PublicKeys still work.
+	DisableSecretKeyAuth Optional[bool] `json:"disableSecretKeyAuth,omitzero"`
+	// UseMembraneUniverse is the setting "useMembraneUniverse".
+	UseMembraneUniverse Optional[bool] `json:"useMembraneUniverse,omitzero"`
+	// UseRemoteRepository is the setting "useRemoteRepository".
+	UseRemoteRepository Optional[bool] `json:"useRemoteRepository,omitzero"`
+	// AutoGenerateIntegrationsFromConnectors is the setting
+	// "autoGenerateIntegrationsFromConnectors".
+	AutoGenerateIntegrationsFromConnectors Optional[bool] `json:"autoGenerateIntegrationsFromConnectors,omitzero"`
+	// AutoGenerateIntegrationsFromExternalApps is the setting
+	// "autoGenerateIntegrationsFromExternalApps".
 	AutoGenerateIntegrationsFromExternalApps Optional[bool] `json:"autoGenerateIntegrationsFromExternalApps,omitzero"`
-	AutoGenerateIntegrationsFromWebSearch    Optional[bool] `json:"autoGenerateIntegrationsFromWebSearch,omitzero"`
+	// AutoGenerateIntegrationsFromWebSearch is the setting
+	// "autoGenerateIntegrationsFromWebSearch".
+	AutoGenerateIntegrationsFromWebSearch Optional[bool] `json:"autoGenerateIntegrationsFromWebSearch,omitzero"`
 }
 
 // PublicKey is a named PEM public key that verifies asymmetrically signed workspace tokens.
 type PublicKey struct {
-	Name      string `json:"name"`
+	// Name names the key; a token signed by its private key picks it with the kid header
+	// (WorkspaceClaims.KeyID).
+	Name string `json:"name"`
+	// PublicKey is the key in PEM (PKIX, or PKCS #1 for RSA); one that is not is refused
+	// with a 400 naming "publicKeys[i].publicKey".
 	PublicKey string `json:"publicKey"`
 }
 
@@ -115,7 +157,9 @@ type CreateOrgWorkspaceRequest struct {
 	// OrgID is the org that will own the workspace. Required.
 	OrgID string `json:"orgId"`
 	// Name is the display name; the server picks one when empty.
-	Name    string `json:"name,omitempty"`
+	Name string `json:"name,omitempty"`
+	// LogoURI is the URL of the workspace's logo, an absolute http or https URL; empty means
+	// none. Any other value is refused with a 400 naming "logoUri".
 	LogoURI string `json:"logoUri,omitempty"`
 	// MembraneInstanceID places the workspace on an instance; empty means the hub's own.
 	MembraneInstanceID string `json:"membraneInstanceId,omitempty"`
@@ -123,7 +167,8 @@ type CreateOrgWorkspaceRequest struct {
 
 // UpdateOrgWorkspaceRequest is the body of OrgWorkspacesService.Update. Every field is an
 // Optional: unset fields are left out and stay as they are; Set(v) sends v, even false, "" or an
-// empty list; Null clears a field (JWKSURI, say). For example:
+// empty list; Null clears a field (JWKSURI, say). The refusals the fields name are the fake's
+// checks (docs/contract.md); a real server may differ. For example:
 //
 //	&membrane.UpdateOrgWorkspaceRequest{
 //		IsReadOnly:           membrane.Set(false),
@@ -131,18 +176,36 @@ type CreateOrgWorkspaceRequest struct {
 //		JWKSURI:              membrane.Null[string](),
 //	}
 type UpdateOrgWorkspaceRequest struct {
-	Name                 Optional[string]            `json:"name,omitzero"`
-	LogoURI              Optional[string]            `json:"logoUri,omitzero"`
-	Settings             Optional[WorkspaceSettings] `json:"settings,omitzero"`
-	PublicKeys           Optional[[]PublicKey]       `json:"publicKeys,omitzero"`
-	WebhookURI           Optional[string]            `json:"webhookUri,omitzero"`
-	EnabledWebhookEvents Optional[[]string]          `json:"enabledWebhookEvents,omitzero"`
-	JWKSURI              Optional[string]            `json:"jwksUri,omitzero"`
-	Type                 Optional[WorkspaceType]     `json:"type,omitzero"`
-	IsReadOnly           Optional[bool]              `json:"isReadOnly,omitzero"`
-	Limits               Optional[map[string]Limit]  `json:"limits,omitzero"`
-	// UserFieldsSchema and AlertDeliverySettings are JSON documents, sent as they are.
-	UserFieldsSchema      Optional[json.RawMessage] `json:"userFieldsSchema,omitzero"`
+	// Name renames the workspace. It must hold a character that is not a space: Set(""),
+	// Set("  ") and Null are refused with a 400 naming "name".
+	Name Optional[string] `json:"name,omitzero"`
+	// LogoURI sets the logo's URL, an absolute http or https URL; Set("") or Null removes it.
+	LogoURI Optional[string] `json:"logoUri,omitzero"`
+	// Settings merge setting by setting: the settings set in the WorkspaceSettings change, the
+	// unset ones stay, a Null one goes back to unset; Null resets them all.
+	Settings Optional[WorkspaceSettings] `json:"settings,omitzero"`
+	// PublicKeys replaces the whole list of public keys; Set(nil) or Null leaves none. Each
+	// PublicKey must hold a PEM public key.
+	PublicKeys Optional[[]PublicKey] `json:"publicKeys,omitzero"`
+	// WebhookURI sets the webhook URL, an absolute http or https URL; Set("") or Null removes it.
+	WebhookURI Optional[string] `json:"webhookUri,omitzero"`
+	// EnabledWebhookEvents replaces the whole list of event names; Set(nil) or Null leaves none.
+	EnabledWebhookEvents Optional[[]string] `json:"enabledWebhookEvents,omitzero"`
+	// JWKSURI sets the JSON Web Key Set URL, an absolute http or https URL; Set("") or Null
+	// removes it.
+	JWKSURI Optional[string] `json:"jwksUri,omitzero"`
+	// Type sets WorkspaceTypeProduction or WorkspaceTypeDevelopment; any other value, and Null,
+	// is refused with a 400 naming "type".
+	Type Optional[WorkspaceType] `json:"type,omitzero"`
+	// IsReadOnly makes the workspace read-only or not; Null is refused with a 400.
+	IsReadOnly Optional[bool] `json:"isReadOnly,omitzero"`
+	// Limits replaces the whole map of limits, by limit name; Null removes them all.
+	Limits Optional[map[string]Limit] `json:"limits,omitzero"`
+	// UserFieldsSchema sets a JSON object, sent as it is; Null removes it. A value that is not
+	// an object (Set(nil) sends []) is refused with a 400.
+	UserFieldsSchema Optional[json.RawMessage] `json:"userFieldsSchema,omitzero"`
+	// AlertDeliverySettings sets a JSON object, sent as it is; Null removes it. A value that is
+	// not an object (Set(nil) sends []) is refused with a 400.
 	AlertDeliverySettings Optional[json.RawMessage] `json:"alertDeliverySettings,omitzero"`
 }
 
@@ -162,6 +225,8 @@ type ListOrgWorkspacesOptions struct {
 
 // OrgWorkspaceList is one page of org workspaces.
 type OrgWorkspaceList struct {
+	// Items are the workspaces of the page, oldest first; empty, never nil, when none match (a
+	// page without "items" is an error).
 	Items []*OrgWorkspace `json:"items"`
 	// Cursor fetches the next page; it is empty on the last page.
 	Cursor string `json:"cursor,omitempty"`
@@ -179,8 +244,11 @@ type AccessTokenRequest struct {
 	TenantID string `json:"tenantId,omitempty"`
 	// TenantKey names the tenant by its internal id (Customer.InternalID).
 	TenantKey string `json:"tenantKey,omitempty"`
-	// Name and Fields describe the tenant when the token creates it on first use.
-	Name   string         `json:"name,omitempty"`
+	// Name is the tenant's name when the token creates it on first use; empty sends none, and
+	// the fake then names the tenant after its key.
+	Name string `json:"name,omitempty"`
+	// Fields are the tenant's custom fields when the token creates it on first use; they go in
+	// the token's "fields" claim, and must encode as JSON. Nil or empty sends none.
 	Fields map[string]any `json:"fields,omitempty"`
 }
 

@@ -117,6 +117,8 @@ func (s *Server) buildState(seed Seed, additive bool) (*builtState, error) {
 // SeedError is a seed or state that Load, Replace or PUT /_fake/state refused, with every
 // problem found, each naming where it is (such as "orgs[0].workspaces[1].key").
 type SeedError struct {
+	// Problems are the problems found, at least one, each a sentence that names where it is
+	// and what is wrong.
 	Problems []string
 }
 
