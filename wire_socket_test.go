@@ -321,7 +321,7 @@ func TestSocketNoRetriesSendsOneGetOnADroppedKeepAliveConnection(t *testing.T) {
 	assert.Equal(t, []string{"1"}, attemptsOf(e.srv, "GET", "/org-workspaces/"+ws.ID))
 }
 
-// What the client's requests look like on the wire: a GET without a body has neither
+// What the client's requests look like on the wire: a GET or DELETE without a body has neither
 // Content-Length nor Transfer-Encoding, as net/http sends it; a POST without a body of its own
 // has an empty chunked one; a POST with a body has its Content-Length.
 func TestSocketRequestFraming(t *testing.T) {
@@ -343,10 +343,45 @@ func TestSocketRequestFraming(t *testing.T) {
 	_, err = c.OrgWorkspaces.Get(t.Context(), "w1")
 	require.NoError(t, err)
 	assert.Equal(t, framing{nil, 0, ""}, <-seen)
+	_, err = c.OrgWorkspaces.Archive(t.Context(), "w1")
+	require.NoError(t, err)
+	assert.Equal(t, framing{nil, 0, ""}, <-seen)
 	_, err = c.OrgWorkspaces.Restore(t.Context(), "w1")
 	require.NoError(t, err)
 	assert.Equal(t, framing{[]string{"chunked"}, -1, ""}, <-seen)
 	_, err = c.OrgWorkspaces.Create(t.Context(), &membrane.CreateOrgWorkspaceRequest{OrgID: "o1"})
 	require.NoError(t, err)
 	assert.Equal(t, framing{nil, int64(len(`{"orgId":"o1"}`)), `{"orgId":"o1"}`}, <-seen)
+}
+
+// Over HTTP/2 (TLS), every call reaches the server once, with its method and its body (none for
+// a GET, DELETE or a POST without one).
+func TestSocketHTTP2Requests(t *testing.T) {
+	t.Parallel()
+	type seenRequest struct{ proto, method, body string }
+	seen := make(chan seenRequest, 4)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		seen <- seenRequest{r.Proto, r.Method, string(b)}
+		writeJSON(w, http.StatusOK, workspaceJSON("w1"))
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	c, err := membrane.NewClient(membrane.WithBaseURL(srv.URL), membrane.WithToken(testToken),
+		membrane.WithHTTPClient(srv.Client()))
+	require.NoError(t, err)
+	_, err = c.OrgWorkspaces.Get(t.Context(), "w1")
+	require.NoError(t, err)
+	assert.Equal(t, seenRequest{"HTTP/2.0", "GET", ""}, <-seen)
+	_, err = c.OrgWorkspaces.Archive(t.Context(), "w1")
+	require.NoError(t, err)
+	assert.Equal(t, seenRequest{"HTTP/2.0", "DELETE", ""}, <-seen)
+	_, err = c.OrgWorkspaces.Restore(t.Context(), "w1")
+	require.NoError(t, err)
+	assert.Equal(t, seenRequest{"HTTP/2.0", "POST", ""}, <-seen)
+	_, err = c.OrgWorkspaces.Create(t.Context(), &membrane.CreateOrgWorkspaceRequest{OrgID: "o1"})
+	require.NoError(t, err)
+	assert.Equal(t, seenRequest{"HTTP/2.0", "POST", `{"orgId":"o1"}`}, <-seen)
+	assert.Empty(t, seen, "no request was sent twice")
 }
