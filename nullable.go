@@ -3,6 +3,7 @@ package membrane
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"reflect"
@@ -40,7 +41,8 @@ const (
 )
 
 // Set returns an Optional that is sent as v. A nil slice or map is sent as an empty one ([] or
-// {}); use Null to send null.
+// {}); use Null to send null. A nil json.RawMessage holds no value to send: a request that holds
+// one fails before it is sent.
 func Set[T any](v T) Optional[T] { return Optional[T]{value: v, state: optionalValue} }
 
 // Null returns an Optional that is sent as JSON null, which clears the field on the server.
@@ -98,6 +100,9 @@ func (o Optional[T]) GoString() string {
 func (o Optional[T]) MarshalJSON() ([]byte, error) {
 	if o.state != optionalValue {
 		return []byte("null"), nil
+	}
+	if raw, ok := any(o.value).(json.RawMessage); ok && raw == nil {
+		return nil, errors.New("membrane: Set(json.RawMessage(nil)) holds no JSON value; use Null() to send null")
 	}
 	b, err := json.Marshal(o.value)
 	if err == nil && bytes.Equal(b, []byte("null")) {

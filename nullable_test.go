@@ -2,7 +2,9 @@ package membrane_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -59,4 +61,27 @@ func TestOptional(t *testing.T) {
 
 	var n membrane.Optional[int]
 	require.Error(t, json.Unmarshal([]byte(`"x"`), &n))
+}
+
+// A nil json.RawMessage holds no JSON to send: an update that sets one fails before any request
+// is made, and says to use Null.
+func TestOptionalNilRawMessageIsRefused(t *testing.T) {
+	t.Parallel()
+	_, err := json.Marshal(membrane.Set(json.RawMessage(nil)))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "use Null()")
+
+	hc := &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) {
+		t.Error("no request may be sent")
+		return nil, errors.New("sent")
+	})}
+	c, err := membrane.NewClient(membrane.WithBaseURL("https://hub.test"), membrane.WithToken("pat-x"), membrane.WithHTTPClient(hc))
+	require.NoError(t, err)
+	_, err = c.OrgWorkspaces.Update(t.Context(), "w1", &membrane.UpdateOrgWorkspaceRequest{
+		UserFieldsSchema: membrane.Set(json.RawMessage(nil))})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "use Null()")
+	b, err := json.Marshal(membrane.Set(json.RawMessage(`{"a":1}`)))
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"a":1}`, string(b))
 }

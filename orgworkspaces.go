@@ -202,10 +202,10 @@ type UpdateOrgWorkspaceRequest struct {
 	// Limits replaces the whole map of limits, by limit name; Null removes them all.
 	Limits Optional[map[string]Limit] `json:"limits,omitzero"`
 	// UserFieldsSchema sets a JSON object, sent as it is; Null removes it. A value that is not
-	// an object (Set(nil) sends []) is refused with a 400.
+	// an object is refused with a 400; Set(nil) fails before the request is sent.
 	UserFieldsSchema Optional[json.RawMessage] `json:"userFieldsSchema,omitzero"`
 	// AlertDeliverySettings sets a JSON object, sent as it is; Null removes it. A value that is
-	// not an object (Set(nil) sends []) is refused with a 400.
+	// not an object is refused with a 400; Set(nil) fails before the request is sent.
 	AlertDeliverySettings Optional[json.RawMessage] `json:"alertDeliverySettings,omitzero"`
 }
 

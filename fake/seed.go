@@ -106,41 +106,41 @@ type SeedWorkspace struct {
 }
 
 // SeedCustomer is a customer (a tenant) of a workspace, in its wire shape. An empty ID is
-// generated, an empty Name is the InternalID, an absent CreatedAt is the time of the load, and
-// absent IsActive and IsBillable are true.
+// generated, an empty Name is the InternalID, an absent CreatedAt is the time of the load, an
+// absent IsBillable is true, and IsActive follows ArchivedAt. A seed is checked as the API checks
+// a request: what the API would refuse, a seed refuses too.
 type SeedCustomer struct {
 	// ID is the customer's id: 1 to 64 letters, digits, '-' and '_', used once in the
 	// workspace; empty makes a new one.
 	ID string `json:"id,omitempty"`
-	// Name is the customer's display name; empty is the InternalID.
+	// Name is the customer's display name; empty is the InternalID, spaces only are refused.
 	Name string `json:"name,omitempty"`
 	// InternalID is the tenant key that tokens name. Required (not spaces only), and used once
 	// in the workspace.
 	InternalID string `json:"internalId"`
 	// Fields are the customer's custom fields: a JSON object, or null or absent for none.
 	Fields json.RawMessage `json:"fields,omitempty"`
-	// Credentials are the customer's credentials: in a seed a JSON object, or null or absent
-	// for none.
+	// Credentials are the customer's credentials: any JSON value, or null or absent for none.
 	Credentials json.RawMessage `json:"credentials,omitempty"`
 	// Meta is extra information about the customer: a JSON object, or null or absent for none.
 	Meta json.RawMessage `json:"meta,omitempty"`
 	// IsTest marks a customer made for testing.
 	IsTest bool `json:"isTest"`
-	// IsActive is false for an archived customer; nil is true.
+	// IsActive is false for an archived customer and true for any other; nil is what
+	// ArchivedAt says, and a value that disagrees with it is refused.
 	IsActive *bool `json:"isActive,omitempty"`
 	// IsBillable tells whether the customer counts towards billing; nil is true.
 	IsBillable *bool `json:"isBillable,omitempty"`
 	// AICreditsRolling30DayLimit caps the AI credits the customer may use over any 30 days;
-	// nil is no cap of its own.
+	// nil is no cap of its own. A negative value is refused.
 	AICreditsRolling30DayLimit *float64 `json:"aiCreditsRolling30DayLimit,omitempty"`
-	// LastActiveAt is when the customer's tenant token was last used, in the API's time format
-	// (RFC 3339 with milliseconds, such as 2025-03-01T12:00:00.000Z); empty is never.
+	// LastActiveAt is when the customer's tenant token was last used, in RFC 3339 (such as
+	// 2025-03-01T12:00:00.000Z; kept in UTC with milliseconds, as the API writes times); empty
+	// is never.
 	LastActiveAt string `json:"lastActiveAt,omitempty"`
-	// CreatedAt is when the customer was made, in the API's time format; empty is the time of
-	// the load.
+	// CreatedAt is when the customer was made, in RFC 3339; empty is the time of the load.
 	CreatedAt string `json:"createdAt,omitempty"`
-	// ArchivedAt is when the customer was archived, in the API's time format; empty while it
-	// is not.
+	// ArchivedAt is when the customer was archived, in RFC 3339; empty while it is not.
 	ArchivedAt string `json:"archivedAt,omitempty"`
 }
 

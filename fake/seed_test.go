@@ -69,6 +69,12 @@ func TestBadSeedsAreRefusedWhole(t *testing.T) {
 		"key twice":         {`{"orgs": [{"name": "a", "workspaces": [{"key": "k"}, {"key": "k"}]}]}`, `key "k" is used twice`},
 		"bad org id":        {`{"orgs": [{"id": "a/b", "name": "a"}]}`, `orgs[0].id "a/b"`},
 		"not JSON":          {`{`, "unexpected EOF"},
+		"negative credits":  {customerSeed(`"aiCreditsRolling30DayLimit": -1`), "customers[0].aiCreditsRolling30DayLimit must not be negative"},
+		"blank name":        {customerSeed(`"name": "   "`), "customers[0].name must not be spaces only"},
+		"active archived":   {customerSeed(`"isActive": true, "archivedAt": "2025-03-01T12:00:00.000Z"`), "customers[0].isActive is true"},
+		"fields not object": {customerSeed(`"fields": [1]`), "customers[0].fields must be an object"},
+		"huge number":       {customerSeed(`"credentials": {"n": 1e400}`), "customers[0].credentials holds the number 1e400"},
+		"bad time":          {customerSeed(`"createdAt": "yesterday"`), `customers[0].createdAt "yesterday"`},
 		"good then bad org": {`{"orgs": [{"id": "good", "name": "g"}, {"name": "b", "members": [{"token": "x", "role": "admin"}]}]}`, "orgs[1].members[0]"},
 	}
 	for name, tt := range tests {
@@ -85,6 +91,43 @@ func TestBadSeedsAreRefusedWhole(t *testing.T) {
 			c.as("pat-abcdefgh").fails(http.StatusUnauthorized, "not_authenticated", "GET", "/org-workspaces", nil)
 		})
 	}
+}
+
+// customerSeed is a seed of one workspace with one customer, whose other fields are extra.
+func customerSeed(extra string) string {
+	return `{"orgs": [{"name": "a", "workspaces": [{"customers": [{"internalId": "c1", ` + extra + `}]}]}]}`
+}
+
+// A seeded customer's credentials may be any JSON value, as the API takes them; its times may
+// have any offset and precision, and are kept as the API writes them; isActive follows archivedAt.
+func TestSeedCustomersAreReadAsTheAPIReadsThem(t *testing.T) {
+	t.Parallel()
+	seed, err := fake.ParseSeed([]byte(`{"orgs": [{"id": "acme", "name": "Acme",
+	  "members": [{"token": "pat-acme-admin", "role": "admin"}],
+	  "workspaces": [{"id": "w", "key": "key-w", "secret": "secret-w-0123456789", "customers": [
+	    {"id": "c1", "internalId": "one", "credentials": "tok", "createdAt": "2025-03-01T14:00:00+02:00"},
+	    {"id": "c2", "internalId": "two", "credentials": [1, "x"], "archivedAt": "2025-03-02T12:00:00.5Z"}]}]}]}`))
+	require.NoError(t, err)
+	srv, _ := newFake(t)
+	require.NoError(t, srv.Load(context.Background(), seed))
+	snap, err := srv.Snapshot(context.Background())
+	require.NoError(t, err)
+	var cs []fake.SeedCustomer
+	for _, o := range snap.Orgs {
+		if o.ID == "acme" {
+			require.Len(t, o.Workspaces, 1)
+			cs = o.Workspaces[0].Customers
+		}
+	}
+	require.Len(t, cs, 2)
+	assert.JSONEq(t, `"tok"`, string(cs[0].Credentials))
+	assert.Equal(t, "2025-03-01T12:00:00.000Z", cs[0].CreatedAt)
+	require.NotNil(t, cs[0].IsActive)
+	assert.True(t, *cs[0].IsActive)
+	assert.JSONEq(t, `[1, "x"]`, string(cs[1].Credentials))
+	assert.Equal(t, "2025-03-02T12:00:00.500Z", cs[1].ArchivedAt)
+	require.NotNil(t, cs[1].IsActive)
+	assert.False(t, *cs[1].IsActive)
 }
 
 // A seed with a value of the wrong type is told by its field and the JSON type wanted, without

@@ -142,7 +142,8 @@ func TestSnapshotAnswersEveryGETAsTheOriginal(t *testing.T) {
 		for j, name := range []string{"Zed", "Ann", "Bob"} {
 			clock.step()
 			cu := o.ok("POST", w.base+"/customers", tok, map[string]any{"name": name, "internalId": name + string(rune('0'+i)),
-				"fields": map[string]any{"plan": "p<" + name + ">", "n": j}, "isTest": j == 1})
+				"fields": map[string]any{"plan": "p<" + name + ">", "n": j}, "isTest": j == 1,
+				"credentials": []any{"tok-" + name, j}}) // any JSON value, not only an object
 			customers = append(customers, cu["id"].(string))
 		}
 		clock.step()

@@ -1,7 +1,6 @@
 package fake
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -241,9 +240,9 @@ func (s *Server) buildWorkspace(ww string, o *org, w SeedWorkspace, now time.Tim
 
 // buildCustomer checks a seeded customer and makes its record.
 func buildCustomer(cw string, c SeedCustomer, now time.Time, ids *idSource, fail func(string, ...any)) *customer {
-	cu := &customer{ID: c.ID, Name: c.Name, InternalID: c.InternalID, Fields: c.Fields, Credentials: c.Credentials, Meta: c.Meta,
-		IsTest: c.IsTest, IsActive: true, IsBillable: true,
-		AICredits: c.AICreditsRolling30DayLimit, LastActiveAt: c.LastActiveAt, CreatedAt: c.CreatedAt, ArchivedAt: c.ArchivedAt}
+	// A customer is active exactly while it is not archived, as the API keeps it.
+	cu := &customer{ID: c.ID, Name: c.Name, InternalID: c.InternalID, IsTest: c.IsTest,
+		IsActive: c.ArchivedAt == "", IsBillable: true, AICredits: c.AICreditsRolling30DayLimit}
 	if cu.ID == "" {
 		cu.ID = ids.objectID()
 	} else if !validSeedID(cu.ID) {
@@ -254,39 +253,55 @@ func buildCustomer(cw string, c SeedCustomer, now time.Time, ids *idSource, fail
 	}
 	if cu.Name == "" {
 		cu.Name = cu.InternalID
+	} else if strings.TrimSpace(cu.Name) == "" {
+		fail("%s.name must not be spaces only", cw)
 	}
-	if c.IsActive != nil {
-		cu.IsActive = *c.IsActive
+	if c.IsActive != nil && *c.IsActive != cu.IsActive {
+		fail("%s.isActive is %t, but a customer is active exactly when it has no archivedAt", cw, *c.IsActive)
 	}
 	if c.IsBillable != nil {
 		cu.IsBillable = *c.IsBillable
 	}
+	if cu.AICredits != nil && *cu.AICredits < 0 {
+		fail("%s.aiCreditsRolling30DayLimit must not be negative", cw)
+	}
+	// Times are read as RFC 3339 and kept as the API writes them: UTC, with milliseconds.
+	for _, t := range []struct {
+		name, in string
+		out      *string
+	}{{"createdAt", c.CreatedAt, &cu.CreatedAt}, {"lastActiveAt", c.LastActiveAt, &cu.LastActiveAt}, {"archivedAt", c.ArchivedAt, &cu.ArchivedAt}} {
+		if t.in == "" {
+			continue
+		}
+		v, err := time.Parse(time.RFC3339Nano, t.in)
+		if err != nil {
+			fail("%s.%s %q: use RFC 3339, such as 2025-03-01T12:00:00.000Z", cw, t.name, t.in)
+			continue
+		}
+		*t.out = formatTime(v)
+	}
 	if cu.CreatedAt == "" {
 		cu.CreatedAt = formatTime(now)
 	}
-	for name, v := range map[string]string{"createdAt": cu.CreatedAt, "lastActiveAt": cu.LastActiveAt, "archivedAt": cu.ArchivedAt} {
-		if v == "" {
+	// Raw JSON values are checked and stored as the API checks and stores them: fields and meta
+	// are objects, credentials any JSON value.
+	for _, r := range []struct {
+		name   string
+		in     json.RawMessage
+		out    *json.RawMessage
+		object bool
+	}{{"fields", c.Fields, &cu.Fields, true}, {"credentials", c.Credentials, &cu.Credentials, false}, {"meta", c.Meta, &cu.Meta, true}} {
+		if len(trimJSONSpace(r.in)) == 0 || isNullRaw(r.in) {
 			continue
 		}
-		if _, err := time.Parse(timeLayout, v); err != nil {
-			fail("%s.%s %q: use the API's time format, such as 2025-03-01T12:00:00.000Z", cw, name, v)
+		f := &form{raw: map[string]json.RawMessage{r.name: r.in}}
+		if r.object {
+			*r.out, _ = f.object(r.name)
+		} else {
+			*r.out, _ = f.anyJSON(r.name)
 		}
-	}
-	for name, raw := range map[string]*json.RawMessage{"fields": &cu.Fields, "credentials": &cu.Credentials, "meta": &cu.Meta} {
-		v := bytes.TrimSpace(*raw)
-		switch {
-		case len(v) == 0:
-		case bytes.Equal(v, []byte("null")):
-			*raw = nil
-		case v[0] != '{':
-			fail("%s.%s must be a JSON object", cw, name)
-		default:
-			var buf bytes.Buffer
-			if err := json.Compact(&buf, v); err != nil {
-				fail("%s.%s is not valid JSON", cw, name)
-				continue
-			}
-			*raw = buf.Bytes()
+		if problem, bad := f.errs[r.name]; bad {
+			fail("%s.%s %s", cw, r.name, problem)
 		}
 	}
 	return cu
