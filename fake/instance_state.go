@@ -16,6 +16,10 @@ type InstanceState struct {
 	InstanceID string `json:"instanceId"`
 	// Workspaces are the workspaces the instance hosts, with their customers.
 	Workspaces []SeedWorkspace `json:"workspaces"`
+	// RemovedKeys are the workspace keys the engine API removed, sorted: the instance refuses a
+	// create of one of them, so that a create the hub gave up on cannot land after a restart
+	// either. None of them may be the key of one of Workspaces.
+	RemovedKeys []string `json:"removedKeys,omitempty"`
 }
 
 // ParseInstanceState reads an InstanceState from JSON, as Snapshot's value is written with
@@ -40,9 +44,13 @@ func (i *Instance) Snapshot(ctx context.Context) (InstanceState, error) {
 	for _, ws := range in.workspaces {
 		list = append(list, ws)
 	}
+	var removed []string
+	if len(in.removed) > 0 {
+		removed = sortedKeys(in.removed)
+	}
 	in.mu.RUnlock()
 	sort.Slice(list, func(a, b int) bool { return list[a].key < list[b].key })
-	out := InstanceState{InstanceID: in.id, Workspaces: make([]SeedWorkspace, len(list))}
+	out := InstanceState{InstanceID: in.id, Workspaces: make([]SeedWorkspace, len(list)), RemovedKeys: removed}
 	for k, ws := range list {
 		ws.mu.RLock()
 		w := &orgWorkspace{key: ws.key, secret: string(ws.secret), createdAt: ws.createdAt, updatedAt: ws.createdAt,
@@ -111,11 +119,21 @@ func (i *Instance) Restore(ctx context.Context, state InstanceState) error {
 		}
 		next[w.Key] = ws
 	}
+	removed := make(map[string]bool, len(state.RemovedKeys))
+	for k, key := range state.RemovedKeys {
+		switch {
+		case key == "":
+			fail("removedKeys[%d] is empty", k)
+		case next[key] != nil:
+			fail("removedKeys[%d] %q is the key of a workspace the instance hosts", k, key)
+		}
+		removed[key] = true
+	}
 	if len(problems) > 0 {
 		return fmt.Errorf("fake: instance state: %w", &SeedError{Problems: problems})
 	}
 	in.mu.Lock()
-	in.workspaces = next
+	in.workspaces, in.removed = next, removed
 	in.mu.Unlock()
 	in.idem.clear()
 	return nil

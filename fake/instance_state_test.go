@@ -50,8 +50,12 @@ func TestInstanceStateRoundTrip(t *testing.T) {
 	clock.Advance(time.Second)
 	require.Equal(t, 200, do(orig, "POST", "/customers", tok, map[string]any{"name": "A", "internalId": "a", "fields": map[string]any{"x": 1}}).Status)
 
+	// A create the hub gave up on: its key is removed before the create arrives.
+	require.Equal(t, 404, do(orig, "DELETE", "/workspaces/k-late", "engine-token-0123456789", nil).Status)
+
 	snap, err := orig.Snapshot(context.Background())
 	require.NoError(t, err)
+	assert.Equal(t, []string{"k-late"}, snap.RemovedKeys)
 	raw, err := json.Marshal(snap)
 	require.NoError(t, err)
 	var back fake.InstanceState
@@ -68,6 +72,10 @@ func TestInstanceStateRoundTrip(t *testing.T) {
 		a, b := do(orig, "GET", get.path, get.token, nil), do(cp, "GET", get.path, get.token, nil)
 		assert.Equal(t, string(a.Raw), string(b.Raw), get.path)
 	}
+	late := do(cp, "POST", "/workspaces", "engine-token-0123456789",
+		map[string]any{"workspaceKey": "k-late", "workspaceSecret": secret, "name": "Late"})
+	assert.Equal(t, http.StatusConflict, late.Status, "the restored instance still refuses a removed key: %s", late.Raw)
+	assert.Contains(t, string(late.Raw), "version_conflict")
 
 	other, err := fake.NewInstance("us", opts...)
 	require.NoError(t, err)
@@ -76,6 +84,11 @@ func TestInstanceStateRoundTrip(t *testing.T) {
 	bad := back
 	bad.Workspaces = append([]fake.SeedWorkspace{{Key: "k2", Secret: "short"}}, back.Workspaces...)
 	require.Error(t, cp.Restore(context.Background(), bad))
+	for _, keys := range [][]string{{""}, {"k1"}} {
+		bad := back
+		bad.RemovedKeys = keys
+		require.Error(t, cp.Restore(context.Background(), bad), "removed keys %q", keys)
+	}
 	after, err := cp.Snapshot(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, snap, after, "a refused state changes nothing")
