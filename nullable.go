@@ -106,10 +106,11 @@ func (o Optional[T]) MarshalJSON() ([]byte, error) {
 	}
 	b, err := json.Marshal(o.value)
 	if err == nil && bytes.Equal(b, []byte("null")) {
-		switch reflect.TypeFor[T]().Kind() {
-		case reflect.Slice:
+		// A nil slice or map is sent empty; any other value that writes null (a RawMessage
+		// holding null, a nil pointer) is sent as it writes itself.
+		if v := reflect.ValueOf(o.value); v.Kind() == reflect.Slice && v.IsNil() {
 			return []byte("[]"), nil
-		case reflect.Map:
+		} else if v.Kind() == reflect.Map && v.IsNil() {
 			return []byte("{}"), nil
 		}
 	}

@@ -85,3 +85,23 @@ func TestOptionalNilRawMessageIsRefused(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"a":1}`, string(b))
 }
+
+// Only a nil slice or map is sent empty; a value that writes null by itself (a RawMessage that
+// holds null, a nil pointer) is sent as null.
+func TestOptionalSendsNullAsItsValueWritesIt(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		v    any
+		want string
+	}{
+		{membrane.Set([]string(nil)), `[]`},
+		{membrane.Set(map[string]bool(nil)), `{}`},
+		{membrane.Set(json.RawMessage("null")), `null`},
+		{membrane.Set((*string)(nil)), `null`},
+		{membrane.Set([]string{}), `[]`},
+	} {
+		b, err := json.Marshal(tc.v)
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, string(b), "%#v", tc.v)
+	}
+}

@@ -68,7 +68,7 @@ func (in *instance) ensureTenant(ws *workspace, tok *tokenInfo) *apiError {
 		return nil
 	}
 	name := tok.name
-	if name == "" {
+	if strings.TrimSpace(name) == "" { // a customer's name has a character other than a space
 		name = tok.tenantKey
 	}
 	ws.insertCustomer((&customer{

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"reflect"
 	"slices"
 	"strconv"
@@ -235,6 +236,9 @@ func storedJSON(v json.RawMessage) (json.RawMessage, error) {
 	var x any
 	if err := dec.Decode(&x); err != nil {
 		return nil, errors.New("must be valid JSON")
+	}
+	if _, err := dec.Token(); err != io.EOF { // a seed given in Go may hold anything
+		return nil, errors.New("must be one JSON value")
 	}
 	if err := checkNumbers(x); err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -148,6 +149,10 @@ func readTokenClaims(c jwt.MapClaims) (*tokenInfo, string) {
 	tok.tenantKey = curKey
 	if tok.tenantKey == "" {
 		tok.tenantKey = legKey
+	}
+	if tok.tenantKey != "" && strings.TrimSpace(tok.tenantKey) == "" {
+		// It would be a customer's internal id, which has a character other than a space.
+		return nil, "token claim tenantKey (or id) must not be spaces only"
 	}
 	if v, ok := c["name"]; ok {
 		if tok.name, ok = v.(string); !ok {

@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"slices"
@@ -122,13 +123,24 @@ func seedOfWorkspace(w *orgWorkspace, local *workspace) SeedWorkspace {
 	for _, e := range local.order {
 		c := e.cur
 		active, billable := c.IsActive, c.IsBillable
+		// Copies: what the caller does with the snapshot never reaches the server's state.
 		sw.Customers = append(sw.Customers, SeedCustomer{
-			ID: c.ID, Name: c.Name, InternalID: c.InternalID, Fields: c.Fields, Credentials: c.Credentials, Meta: c.Meta,
-			IsTest: c.IsTest, IsActive: &active, IsBillable: &billable, AICreditsRolling30DayLimit: c.AICredits,
+			ID: c.ID, Name: c.Name, InternalID: c.InternalID,
+			Fields: bytes.Clone(c.Fields), Credentials: bytes.Clone(c.Credentials), Meta: bytes.Clone(c.Meta),
+			IsTest: c.IsTest, IsActive: &active, IsBillable: &billable, AICreditsRolling30DayLimit: copyOf(c.AICredits),
 			LastActiveAt: c.LastActiveAt, CreatedAt: c.CreatedAt, ArchivedAt: c.ArchivedAt,
 		})
 	}
 	return sw
+}
+
+// copyOf returns a pointer to a copy of *p, or nil.
+func copyOf[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 // MarshalJSON writes the named fields and the configuration fields side by side, as the seed

@@ -3,6 +3,7 @@ package fake
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -67,7 +68,12 @@ func (s *Server) buildState(seed Seed, additive bool) (*builtState, error) {
 		}
 		o := &org{id: so.ID, key: strings.ToLower(strings.ReplaceAll(so.Name, " ", "-")), name: so.Name,
 			createdAt: timeOr(so.CreatedAt, now)}
-		bo := &builtOrg{org: o, members: so.Members}
+		// A copy: the caller's seed may change after it was loaded, what Reset loads again may not.
+		members := slices.Clone(so.Members)
+		for j := range members {
+			members[j].ExpiresAt = copyOf(members[j].ExpiresAt)
+		}
+		bo := &builtOrg{org: o, members: members}
 		inOrg := map[string]bool{}
 		for j, m := range so.Members {
 			mw := fmt.Sprintf("%s.members[%d]", where, j)
@@ -242,7 +248,7 @@ func (s *Server) buildWorkspace(ww string, o *org, w SeedWorkspace, now time.Tim
 func buildCustomer(cw string, c SeedCustomer, now time.Time, ids *idSource, fail func(string, ...any)) *customer {
 	// A customer is active exactly while it is not archived, as the API keeps it.
 	cu := &customer{ID: c.ID, Name: c.Name, InternalID: c.InternalID, IsTest: c.IsTest,
-		IsActive: c.ArchivedAt == "", IsBillable: true, AICredits: c.AICreditsRolling30DayLimit}
+		IsActive: c.ArchivedAt == "", IsBillable: true, AICredits: copyOf(c.AICreditsRolling30DayLimit)}
 	if cu.ID == "" {
 		cu.ID = ids.objectID()
 	} else if !validSeedID(cu.ID) {
