@@ -20,7 +20,8 @@ const DefaultTokenLifetime = time.Hour
 // It prints (fmt, every verb) and logs (slog) with its Signer redacted.
 type WorkspaceClaims struct {
 	// TenantKey names the tenant (customer) the token acts as; empty for a workspace-level token.
-	// A tenant key the workspace does not know yet creates that tenant on first use.
+	// A tenant key the workspace does not know yet creates that tenant on first use. One of
+	// spaces only is refused: it is a customer's internal id.
 	TenantKey string
 	// Name is the tenant's name when it is created on first use (the "name" claim); empty
 	// leaves the claim out.
@@ -141,6 +142,9 @@ func mintWorkspaceToken(key string, secret Secret, c WorkspaceClaims) (string, t
 func (c WorkspaceClaims) validate(key string, secret Secret) (*tokenSigner, error) {
 	if strings.TrimSpace(key) == "" {
 		return nil, errors.New("the workspace key is empty")
+	}
+	if c.TenantKey != "" && strings.TrimSpace(c.TenantKey) == "" {
+		return nil, errors.New("TenantKey is spaces only; it is a customer's internal id (leave it empty for a workspace-level token)")
 	}
 	if c.ExpiresIn < 0 || (c.ExpiresIn > 0 && c.ExpiresIn < time.Second) {
 		return nil, fmt.Errorf("ExpiresIn is %s; it must be 0 (default) or at least 1s", c.ExpiresIn)

@@ -95,6 +95,7 @@ func TestMintWorkspaceTokenRejectsBadInput(t *testing.T) {
 		{"lower case", testWorkspaceKey, testWorkspaceSecret, membrane.WorkspaceClaims{Algorithm: "hs256"}, "not supported"},
 		{"negative lifetime", testWorkspaceKey, testWorkspaceSecret, membrane.WorkspaceClaims{ExpiresIn: -time.Second}, "ExpiresIn"},
 		{"sub-second lifetime", testWorkspaceKey, testWorkspaceSecret, membrane.WorkspaceClaims{ExpiresIn: time.Millisecond}, "ExpiresIn"},
+		{"tenant key of spaces", testWorkspaceKey, testWorkspaceSecret, membrane.WorkspaceClaims{TenantKey: " \t"}, "TenantKey is spaces only"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

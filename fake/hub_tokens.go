@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -18,6 +19,9 @@ func (h *hub) accessToken(x *request, o *org, e *wsEntry) (any, *apiError) {
 	isAdmin, _ := f.bool("isAdmin")
 	tenantID, _ := f.string("tenantId")
 	tenantKey, _ := f.string("tenantKey")
+	if tenantKey != "" && strings.TrimSpace(tenantKey) == "" {
+		f.fail("tenantKey", "must not be spaces only: it is a customer's internal id")
+	}
 	name, _ := f.string("name")
 	fields, hasFields := f.object("fields")
 	if err := f.err(); err != nil {

@@ -282,6 +282,7 @@ func TestAccessTokenRequestValidation(t *testing.T) {
 	}{
 		{"isAdmin not a boolean", map[string]any{"isAdmin": "yes"}, "isAdmin"},
 		{"tenantKey not a string", map[string]any{"tenantKey": 5}, "tenantKey"},
+		{"tenantKey of spaces", map[string]any{"tenantKey": "  "}, "tenantKey"},
 		{"name not a string", map[string]any{"name": []string{"x"}}, "name"},
 		{"fields not an object", map[string]any{"fields": "x"}, "fields"},
 		{"fields an array", map[string]any{"fields": []int{1}}, "fields"},
