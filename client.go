@@ -160,8 +160,9 @@ func (c *config) setTokens(option string, ts TokenSource) error {
 
 // WithHTTPClient makes the client send its requests through hc: its Transport, Timeout (per
 // attempt), Jar and redirect policy (CheckRedirect) are used as they are. Retries are layered on
-// top of it, and so are two redirect rules: a redirect from https to http is refused
-// (ErrInsecureRedirect), and a redirected request that leaves the origin (scheme, host and port)
+// top of it, and so are three redirect rules: a redirect from https to http is refused
+// (ErrInsecureRedirect), so is one that would turn a change into a GET (ErrRedirectChangesMethod),
+// and a redirected request that leaves the origin (scheme, host and port)
 // of the call loses its Authorization, Cookie and other credential headers. hc is not modified:
 // the client uses a copy of it.
 func WithHTTPClient(hc *http.Client) Option {

@@ -14,6 +14,13 @@ import (
 // the client refuses to follow, as the request would then travel in clear. It is not retried.
 var ErrInsecureRedirect = errors.New("membrane: refused to follow a redirect from https to http")
 
+// ErrRedirectChangesMethod matches the error of a change (POST, PATCH, PUT, DELETE) that the
+// server answered with a redirect that net/http follows with another method (301, 302 and 303
+// turn a POST or DELETE into a GET): the client refuses to follow, as it would report the GET's
+// answer as the change's. An http base URL that redirects to https does this. 307 and 308 keep
+// the method and body and are followed. It is not retried.
+var ErrRedirectChangesMethod = errors.New("membrane: refused to follow a redirect that changes the method of a change")
+
 // errTooManyRedirects ends a call whose redirects go on too long, when the caller's http.Client
 // has no CheckRedirect of its own. It is not retried.
 var errTooManyRedirects = fmt.Errorf("membrane: stopped after %d redirects", maxRedirects)
@@ -27,7 +34,8 @@ var credentialHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie
 const maxRedirects = 10
 
 // guardRedirects returns a shallow copy of hc whose CheckRedirect first applies hc's own policy
-// (or net/http's default: at most 10 redirects), then refuses a redirect from https to http and
+// (or net/http's default: at most 10 redirects), then refuses a redirect that changes the method
+// of the call (see ErrRedirectChangesMethod) and one from https to http, and
 // removes the credential headers from a request that goes to another origin (scheme, host and
 // port) than the first request of the chain, or that follows a hop that did. hc itself is not
 // changed; the copy shares its Transport (behind noReplay), Jar and Timeout.
@@ -52,6 +60,14 @@ func guardRedirects(hc *http.Client) *http.Client {
 		}
 		if len(via) == 0 {
 			return nil
+		}
+		if req.Method != via[0].Method {
+			status := 0
+			if req.Response != nil {
+				status = req.Response.StatusCode
+			}
+			return fmt.Errorf("%w: %s %s was answered %d, to be followed with %s %s", ErrRedirectChangesMethod,
+				via[0].Method, redactedURL(via[0].URL), status, req.Method, redactedURL(req.URL))
 		}
 		if strings.EqualFold(req.URL.Scheme, "http") {
 			for _, prev := range via {

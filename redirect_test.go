@@ -2,6 +2,7 @@ package membrane_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 	"testing/synctest"
@@ -216,4 +217,43 @@ func TestGivingUpKeepsTheCallersIdleConnections(t *testing.T) {
 		assert.Equal(t, 2, apiErr.Attempts, "the call gave up")
 		assert.Zero(t, cc.closed)
 	})
+}
+
+// A change answered with a redirect that net/http would follow with a GET is refused at once:
+// the GET's answer would be reported as the change's. 307 and 308 keep the method and are followed.
+func TestRedirectThatChangesTheMethodOfAChangeIsRefused(t *testing.T) {
+	t.Parallel()
+	calls := map[string]func(*membrane.Client) error{
+		"archive (DELETE)": func(c *membrane.Client) error {
+			_, err := c.OrgWorkspaces.Archive(t.Context(), "w1")
+			return err
+		},
+		"create (POST)": func(c *membrane.Client) error {
+			_, err := c.OrgWorkspaces.Create(t.Context(), &membrane.CreateOrgWorkspaceRequest{OrgID: "o1"})
+			return err
+		},
+	}
+	for name, call := range calls {
+		for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther} {
+			t.Run(fmt.Sprintf("%s %d", name, status), func(t *testing.T) {
+				t.Parallel()
+				s := redirectOnce(status, testHubURL+"/org-workspaces/w1")
+				err := call(newClient(t, s))
+				require.ErrorIs(t, err, membrane.ErrRedirectChangesMethod)
+				assert.Contains(t, err.Error(), fmt.Sprintf("answered %d, to be followed with GET", status))
+				assert.Contains(t, err.Error(), "1 attempt", "a refused redirect is not retried")
+				assert.Len(t, s.Requests(), 1, "the GET is never sent")
+			})
+		}
+		for _, status := range []int{http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+			t.Run(fmt.Sprintf("%s %d", name, status), func(t *testing.T) {
+				t.Parallel()
+				s := redirectOnce(status, testHubURL+"/org-workspaces/w1")
+				require.NoError(t, call(newClient(t, s)))
+				reqs := s.Requests()
+				require.Len(t, reqs, 2)
+				assert.Equal(t, reqs[0].Method, reqs[1].Method)
+			})
+		}
+	}
 }

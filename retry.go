@@ -287,7 +287,8 @@ func notSent(err error) bool {
 }
 
 // isPermanent reports connection errors that another attempt cannot fix: a certificate the
-// client does not trust, a redirect to http that it refuses to follow, or a redirect loop.
+// client does not trust, a redirect it refuses to follow (to http, or to another method), or a
+// redirect loop.
 func isPermanent(err error) bool {
 	var (
 		unknownAuthority x509.UnknownAuthorityError
@@ -295,7 +296,7 @@ func isPermanent(err error) bool {
 		invalid          x509.CertificateInvalidError
 		verification     *tls.CertificateVerificationError
 	)
-	return errors.Is(err, ErrInsecureRedirect) || errors.Is(err, errTooManyRedirects) ||
+	return errors.Is(err, ErrInsecureRedirect) || errors.Is(err, ErrRedirectChangesMethod) || errors.Is(err, errTooManyRedirects) ||
 		errors.As(err, &unknownAuthority) || errors.As(err, &hostname) ||
 		errors.As(err, &invalid) || errors.As(err, &verification)
 }
