@@ -12,18 +12,19 @@ import (
 const attemptHeader = "X-Membrane-Attempt"
 
 // serveEdge is what every request to a server of the fake passes through: the faults that
-// match it fire, and the journal records it. server is "hub" or the instance id.
-func (s *env) serveEdge(w http.ResponseWriter, r *http.Request, server string, org func(*http.Request) string, h http.Handler) {
+// match it fire, and the journal records it. server is "hub" or the instance id. Faults that
+// name an org match on the org the journal records, at the hub only (orgFaults).
+func (s *env) serveEdge(w http.ResponseWriter, r *http.Request, server string, orgFaults bool, h http.Handler) {
 	sw := &statusWriter{ResponseWriter: w, env: s, req: r, server: server}
 	if s.orgOf != nil {
 		sw.orgID = s.orgOf(r, server)
 	}
 	if s.faults != nil {
-		var orgOf func() string
-		if org != nil {
-			orgOf = func() string { return org(r) }
+		var org func() string
+		if orgFaults {
+			org = func() string { return sw.orgID }
 		}
-		sw.fault = s.faults.match(r, server, orgOf)
+		sw.fault = s.faults.match(r, server, org)
 	}
 	if sw.fault == nil || s.applyFault(sw, r, sw.fault, h) {
 		h.ServeHTTP(sw, r)

@@ -30,7 +30,9 @@ type Fault struct {
 	// hub's URL, or an instance id (the engine calls the hub makes to it included). Add refuses
 	// an id the server does not have.
 	Instance string `json:"instance,omitempty"`
-	// Org matches Management API requests about that org: its orgId, or a workspace of it.
+	// Org matches requests at the hub about that org, the org the journal records for them:
+	// its orgId, a workspace of it in the path, the caller's only org for a list without orgId,
+	// or the workspace a workspace token names.
 	Org string `json:"org,omitempty"`
 
 	// Times is how often the fault fires before it is spent (0: on every match).

@@ -106,13 +106,20 @@ func TestFaultMatchesAnOrg(t *testing.T) {
 	other := srv.AddOrg("Other")
 	otherAdmin := c.as(srv.AddMember(other, fake.RoleAdmin))
 	theirs := otherAdmin.ok("POST", "/org-workspaces", map[string]any{"orgId": other})
+	theirToken := otherAdmin.mint(theirs["id"].(string), map[string]any{})
+	mine := c.createWorkspace("mine")
+	myToken := c.mint(mine["id"].(string), map[string]any{})
 	addFault(t, srv, fake.Fault{Org: other, Status: 500})
 
-	mine := c.createWorkspace("mine")
 	c.ok("GET", "/org-workspaces/"+mine["id"].(string), nil)
+	c.ok("GET", "/membrane-instances?orgId="+srv.OrgID(), nil)
+	c.as(myToken).ok("GET", "/customers", nil)
 	otherAdmin.fails(http.StatusInternalServerError, "", "POST", "/org-workspaces", map[string]any{"orgId": other})
 	otherAdmin.fails(http.StatusInternalServerError, "", "GET", "/org-workspaces?orgId="+other, nil)
+	otherAdmin.fails(http.StatusInternalServerError, "", "GET", "/org-workspaces", nil) // its only org
 	otherAdmin.fails(http.StatusInternalServerError, "", "GET", "/org-workspaces/"+theirs["id"].(string), nil)
+	otherAdmin.fails(http.StatusInternalServerError, "", "GET", "/membrane-instances?orgId="+other, nil)
+	c.as(theirToken).fails(http.StatusInternalServerError, "", "GET", "/customers", nil) // through the hub
 }
 
 func TestFaultProbabilityRepeatsWithASeed(t *testing.T) {

@@ -293,8 +293,8 @@ func (h *hub) serveWS(w http.ResponseWriter, r *http.Request, id string, p permi
 	x.run(func(x *request) (any, *apiError) { return fn(x, o, e) })
 }
 
-// orgOf names the org a Management API request is about, for faults that match an org: its
-// orgId, or the org of the workspace in its path.
+// orgOf names the org a Management API request names itself (see journalOrg): its orgId, or
+// the org of the workspace in its path.
 func (h *hub) orgOf(r *http.Request) string {
 	if id := r.URL.Query().Get("orgId"); id != "" {
 		return id

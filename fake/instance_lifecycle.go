@@ -100,7 +100,7 @@ func (i *Instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		i.in.ServeHTTP(w, r)
 		return
 	}
-	i.env.serveEdge(w, r, i.in.id, nil, i.in)
+	i.env.serveEdge(w, r, i.in.id, false, i.in)
 }
 
 // Stop makes the instance unreachable, as if its process were down: its listener closes and

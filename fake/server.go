@@ -209,7 +209,7 @@ func (h hubHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		serveRoutes(h.s, adminRoutes, w, r, fail, func() { fail(errNotFound("no route for %s %s", r.Method, r.URL.Path)) })
 		return
 	}
-	h.s.env.serveEdge(w, r, hubInstanceID, h.s.hub.orgOf, h.s.hub)
+	h.s.env.serveEdge(w, r, hubInstanceID, true, h.s.hub)
 }
 
 // OrgID is the id of the default org.
