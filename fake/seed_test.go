@@ -70,7 +70,7 @@ func TestBadSeedsAreRefusedWhole(t *testing.T) {
 		"bad org id":        {`{"orgs": [{"id": "a/b", "name": "a"}]}`, `orgs[0].id "a/b"`},
 		"not JSON":          {`{`, "unexpected EOF"},
 		"negative credits":  {customerSeed(`"aiCreditsRolling30DayLimit": -1`), "customers[0].aiCreditsRolling30DayLimit must not be negative"},
-		"blank name":        {customerSeed(`"name": "   "`), "customers[0].name must not be spaces only"},
+		"blank name":        {customerSeed(`"name": "   "`), "customers[0].name must not be empty"},
 		"active archived":   {customerSeed(`"isActive": true, "archivedAt": "2025-03-01T12:00:00.000Z"`), "customers[0].isActive is true"},
 		"fields not object": {customerSeed(`"fields": [1]`), "customers[0].fields must be an object"},
 		"huge number":       {customerSeed(`"credentials": {"n": 1e400}`), "customers[0].credentials holds the number 1e400"},

@@ -244,32 +244,44 @@ func (s *Server) buildWorkspace(ww string, o *org, w SeedWorkspace, now time.Tim
 	return bw
 }
 
-// buildCustomer checks a seeded customer and makes its record.
+// buildCustomer checks a seeded customer and makes its record. The fields a request may carry
+// are read by readCustomer, as the API reads a request; the rest is the seed's own.
 func buildCustomer(cw string, c SeedCustomer, now time.Time, ids *idSource, fail func(string, ...any)) *customer {
 	// A customer is active exactly while it is not archived, as the API keeps it.
-	cu := &customer{ID: c.ID, Name: c.Name, InternalID: c.InternalID, IsTest: c.IsTest,
-		IsActive: c.ArchivedAt == "", IsBillable: true, AICredits: copyOf(c.AICreditsRolling30DayLimit)}
+	cu := &customer{ID: c.ID, IsTest: c.IsTest, IsActive: c.ArchivedAt == "", IsBillable: true}
 	if cu.ID == "" {
 		cu.ID = ids.objectID()
 	} else if !validSeedID(cu.ID) {
 		fail("%s.id %q: use 1 to 64 letters, digits, '-' and '_'", cw, cu.ID)
 	}
-	if strings.TrimSpace(cu.InternalID) == "" {
-		fail("%s.internalId is required", cw)
+	f := &form{raw: map[string]json.RawMessage{}}
+	f.raw["internalId"], _ = json.Marshal(c.InternalID) // required: "" is refused
+	if c.Name != "" {
+		f.raw["name"], _ = json.Marshal(c.Name)
+	}
+	if c.AICreditsRolling30DayLimit != nil {
+		f.raw["aiCreditsRolling30DayLimit"], _ = json.Marshal(*c.AICreditsRolling30DayLimit)
+	}
+	for name, v := range map[string]json.RawMessage{"fields": c.Fields, "credentials": c.Credentials, "meta": c.Meta} {
+		if len(trimJSONSpace(v)) > 0 {
+			f.raw[name] = v
+		}
+	}
+	readCustomer(f, cu)
+	if f.has("meta") { // a seed's alone: the API writes it, and takes none
+		cu.Meta = readObjectOrNull(f, "meta")
+	}
+	for _, name := range sortedKeys(f.errs) {
+		fail("%s.%s %s", cw, name, f.errs[name])
 	}
 	if cu.Name == "" {
 		cu.Name = cu.InternalID
-	} else if strings.TrimSpace(cu.Name) == "" {
-		fail("%s.name must not be spaces only", cw)
 	}
 	if c.IsActive != nil && *c.IsActive != cu.IsActive {
 		fail("%s.isActive is %t, but a customer is active exactly when it has no archivedAt", cw, *c.IsActive)
 	}
 	if c.IsBillable != nil {
 		cu.IsBillable = *c.IsBillable
-	}
-	if cu.AICredits != nil && *cu.AICredits < 0 {
-		fail("%s.aiCreditsRolling30DayLimit must not be negative", cw)
 	}
 	// Times are read as RFC 3339 and kept as the API writes them: UTC, with milliseconds.
 	for _, t := range []struct {
@@ -288,27 +300,6 @@ func buildCustomer(cw string, c SeedCustomer, now time.Time, ids *idSource, fail
 	}
 	if cu.CreatedAt == "" {
 		cu.CreatedAt = formatTime(now)
-	}
-	// Raw JSON values are checked and stored as the API checks and stores them: fields and meta
-	// are objects, credentials any JSON value.
-	for _, r := range []struct {
-		name   string
-		in     json.RawMessage
-		out    *json.RawMessage
-		object bool
-	}{{"fields", c.Fields, &cu.Fields, true}, {"credentials", c.Credentials, &cu.Credentials, false}, {"meta", c.Meta, &cu.Meta, true}} {
-		if len(trimJSONSpace(r.in)) == 0 || isNullRaw(r.in) {
-			continue
-		}
-		f := &form{raw: map[string]json.RawMessage{r.name: r.in}}
-		if r.object {
-			*r.out, _ = f.object(r.name)
-		} else {
-			*r.out, _ = f.anyJSON(r.name)
-		}
-		if problem, bad := f.errs[r.name]; bad {
-			fail("%s.%s %s", cw, r.name, problem)
-		}
 	}
 	return cu
 }
