@@ -187,7 +187,7 @@ func (s *Server) inspectView(ctx context.Context) inspectView {
 		o.mu.RUnlock()
 		vo.WorkspaceCount = len(versions)
 		for i, w := range versions {
-			placed[cmp.Or(w.instanceID, hubInstanceID)]++
+			placed[w.host()]++
 			if i < len(versions)-inspectMaxWorkspaces {
 				continue
 			}
@@ -207,9 +207,7 @@ func (s *Server) inspectInstances(ctx context.Context, refs []*instanceRef, plac
 	dirty map[*wsEntry]bool, orphans map[string]int) []inspectInstance {
 	repairsOf := map[string]int{}
 	for e := range dirty {
-		if w := current(e.org, e); w != nil {
-			repairsOf[cmp.Or(w.instanceID, hubInstanceID)]++
-		}
+		repairsOf[current(e.org, e).host()]++
 	}
 	out := make([]inspectInstance, len(refs))
 	var wg sync.WaitGroup
@@ -281,7 +279,7 @@ func (s *Server) inspectWorkspace(w *orgWorkspace) inspectWorkspace {
 	for i, k := range w.cfg.PublicKeys {
 		iw.PublicKeys[i] = inspectKey(k)
 	}
-	local := s.instances[cmp.Or(w.instanceID, hubInstanceID)]
+	local := s.instances[w.host()]
 	if local == nil {
 		return iw
 	}

@@ -14,7 +14,6 @@ import (
 // NewInstance. It is safe for concurrent use.
 type Instance struct {
 	in     *instance
-	env    *env
 	host   string        // its host in the in-process transport; "" for the hub's own instance
 	hubURL func() string // the hub's URL, where the hub's own instance is served
 
@@ -42,7 +41,7 @@ func checkInstanceID(id string) error {
 
 // newInstanceHandle makes instance id, with its own in-process host.
 func newInstanceHandle(e *env, cfg config, id string) *Instance {
-	i := &Instance{in: newInstance(e, id, id, cfg.engineToken), env: e, host: id + ".instance.membrane.invalid"}
+	i := &Instance{in: newInstance(e, id, id, cfg.engineToken), host: id + ".instance.membrane.invalid"}
 	i.url.Store("http://" + i.host)
 	i.listener.addr, i.listener.logger = cfg.instanceAddr, e.logger
 	e.transport.set(i.host, i)
@@ -51,7 +50,7 @@ func newInstanceHandle(e *env, cfg config, id string) *Instance {
 
 // newHubInstance makes the instance the hub hosts itself, served at the hub's URL.
 func newHubInstance(e *env, engineToken string, hubURL func() string) *Instance {
-	return &Instance{in: newInstance(e, hubInstanceID, "Hub", engineToken), env: e, hubURL: hubURL}
+	return &Instance{in: newInstance(e, hubInstanceID, "Hub", engineToken), hubURL: hubURL}
 }
 
 // NewInstance builds an instance that runs alone, for a deployment where the hub and each
@@ -100,7 +99,7 @@ func (i *Instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		i.in.ServeHTTP(w, r)
 		return
 	}
-	i.env.serveEdge(w, r, i.in.id, false, i.in)
+	i.in.env.serveEdge(w, r, i.in.id, false, i.in)
 }
 
 // Stop makes the instance unreachable, as if its process were down: its listener closes and
@@ -126,7 +125,7 @@ func (i *Instance) Start() error {
 		if err != nil {
 			return fmt.Errorf("fake: instance %s: %w", i.in.id, err)
 		}
-		i.env.transport.set(i.listener.addr, i)
+		i.in.env.transport.set(i.listener.addr, i)
 		i.url.Store(url)
 	}
 	i.stopped.Store(false)

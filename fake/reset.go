@@ -81,12 +81,12 @@ func (s *Server) ResetOrg(ctx context.Context, orgID string) error {
 	}
 	var errs []error
 	for _, w := range gone {
-		if inst := s.instances[h.instanceID(w)]; inst != nil {
+		if inst := s.instances[w.host()]; inst != nil {
 			inst.in.mu.Lock()
 			delete(inst.in.workspaces, w.key)
 			inst.in.mu.Unlock()
 		} else if !kept[w.key] {
-			if err := h.removeRemote(ctx, h.instanceID(w), w.key); err != nil {
+			if err := h.removeRemote(ctx, w.host(), w.key); err != nil {
 				errs = append(errs, err)
 			}
 		}

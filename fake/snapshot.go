@@ -2,6 +2,7 @@ package fake
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"slices"
@@ -67,7 +68,7 @@ func (s *Server) snapshot() Seed {
 		o.mu.RUnlock()
 		for _, w := range versions {
 			var local *workspace
-			if inst := s.instances[h.instanceID(w)]; inst != nil {
+			if inst := s.instances[w.host()]; inst != nil {
 				local = inst.in.workspace(w.key)
 			}
 			so.Workspaces = append(so.Workspaces, seedOfWorkspace(w, local))
@@ -77,13 +78,8 @@ func (s *Server) snapshot() Seed {
 	return out
 }
 
-// instanceID is the id of the instance that hosts w ("hub" for the hub's own).
-func (h *hub) instanceID(w *orgWorkspace) string {
-	if ref := h.instance(w.instanceID); ref != nil {
-		return ref.id
-	}
-	return w.instanceID
-}
+// host is the id of the instance that hosts w: its membraneInstanceId, "hub" for the hub's own.
+func (w *orgWorkspace) host() string { return cmp.Or(w.instanceID, hubInstanceID) }
 
 // seedOf is the seed of a built state, everything generated filled in: what Reset loads again.
 func (s *Server) seedOf(b *builtState) Seed {

@@ -13,7 +13,6 @@ import (
 type builtState struct {
 	orgs    []*builtOrg
 	members map[[32]byte]*member // by the digest of their token
-	tokens  []string             // the members' tokens, in the order the seed names them
 }
 
 // builtOrg is an org of a seed, with its workspaces in order.
@@ -103,7 +102,6 @@ func (s *Server) buildState(seed Seed, additive bool) (*builtState, error) {
 				continue
 			}
 			b.members[d] = &member{token: m.Token, userID: s.env.ids.objectID(), roles: map[string]Role{o.id: m.Role}, expiresAt: expiresAt}
-			b.tokens = append(b.tokens, m.Token)
 		}
 		for j, w := range so.Workspaces {
 			bw := s.buildWorkspace(fmt.Sprintf("%s.workspaces[%d]", where, j), o, w, now, additive, taken, fail)
