@@ -181,8 +181,8 @@ func WithUserAgent(ua string) Option {
 		if strings.TrimSpace(ua) == "" {
 			return errors.New("membrane: WithUserAgent: the user agent is empty")
 		}
-		if strings.ContainsAny(ua, "\r\n") {
-			return errors.New("membrane: WithUserAgent: the user agent contains a line break")
+		if !validHeaderValue(ua) {
+			return errors.New("membrane: WithUserAgent: the user agent holds a control character, such as a line break")
 		}
 		c.userAgent = ua
 		return nil

@@ -32,6 +32,7 @@ func TestNewClientRejectsBadOptions(t *testing.T) {
 		{"nil http client", []membrane.Option{tok, membrane.WithHTTPClient(nil)}, "WithHTTPClient"},
 		{"empty user agent", []membrane.Option{tok, membrane.WithUserAgent(" ")}, "WithUserAgent"},
 		{"user agent with newline", []membrane.Option{tok, membrane.WithUserAgent("a\r\nX-Evil: 1")}, "WithUserAgent"},
+		{"user agent with a control character", []membrane.Option{tok, membrane.WithUserAgent("agent\x01x")}, "WithUserAgent: the user agent holds a control character"},
 		{"nil logger", []membrane.Option{tok, membrane.WithLogger(nil)}, "WithLogger"},
 		{"negative attempts", []membrane.Option{tok, membrane.WithRetryPolicy(membrane.RetryPolicy{MaxAttempts: -1})}, "WithRetryPolicy"},
 		{"negative min wait", []membrane.Option{tok, membrane.WithRetryPolicy(membrane.RetryPolicy{MinWait: -time.Second})}, "WithRetryPolicy"},

@@ -1,7 +1,6 @@
 package membrane
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -102,13 +101,14 @@ func (a *apiClient) do(ctx context.Context, c call, out any) error {
 			x.key = newIdempotencyKey()
 		}
 	}
-	raw, resp, apiErr := x.run(ctx)
+	apiErr := x.run(ctx)
 	if set.resp != nil {
 		*set.resp = x.response()
 	}
 	if apiErr != nil {
 		return apiErr
 	}
+	resp, raw := x.last, x.raw
 	if out == nil || (resp.StatusCode == http.StatusNoContent && len(raw) == 0) {
 		return nil
 	}
@@ -177,13 +177,13 @@ func (x *exchange) finish(e *Error) *Error {
 func (x *exchange) idempotent() bool { return isIdempotent(x.method) || x.key != "" }
 
 // run makes the attempts of the call through go-retryablehttp, whose hooks are the exchange's
-// methods below, and returns the body of its successful answer, or the *Error of its last
-// failure.
+// methods below: nil once an attempt succeeded (its answer is in x.last, its body in x.raw), or
+// the *Error of its last failure.
 //
 // The renewal of a refused token is a step around go-retryablehttp: a 401 ends its round of
 // attempts, the token is dropped, and a second round starts with a new one, under the same
 // attempt count and limit (raised by one).
-func (x *exchange) run(ctx context.Context) ([]byte, *http.Response, *Error) {
+func (x *exchange) run(ctx context.Context) *Error {
 	a := x.api
 	x.start = time.Now()
 	x.limit = a.policy.MaxAttempts
@@ -208,13 +208,13 @@ func (x *exchange) run(ctx context.Context) ([]byte, *http.Response, *Error) {
 	for {
 		if err := x.authorize(ctx); err != nil {
 			if x.failure != nil { // the answer that led here is the one to report
-				return nil, nil, x.notRetried(x.failure, err)
+				return x.notRetried(x.failure, err)
 			}
-			return nil, nil, x.finish(&Error{Message: err.Error(), Err: err})
+			return x.finish(&Error{Message: err.Error(), Err: err})
 		}
 		req, err := retryablehttp.NewRequestWithContext(ctx, x.method, x.url, body)
 		if err != nil {
-			return nil, nil, x.finish(&Error{Message: "build request: " + err.Error(), Err: err})
+			return x.finish(&Error{Message: "build request: " + err.Error(), Err: err})
 		}
 		x.setHeaders(req.Header)
 		rc.RetryMax = x.limit - x.attempts - 1 // checkRetry stops at the limit too, and says so
@@ -228,22 +228,22 @@ func (x *exchange) run(ctx context.Context) ([]byte, *http.Response, *Error) {
 					slog.Int("status", resp.StatusCode), slog.Int("attempts", x.attempts),
 					slog.Duration("elapsed", time.Since(x.start)))
 			}
-			return x.raw, resp, nil
+			return nil
 		case x.failure == nil: // no attempt was made
-			return nil, nil, x.finish(&Error{Message: err.Error(), Err: err, noResponse: true})
+			return x.finish(&Error{Message: err.Error(), Err: err, noResponse: true})
 		case err != nil: // the context ended during a wait
-			return nil, nil, x.notRetried(x.failure, err)
+			return x.notRetried(x.failure, err)
 		case x.stop != nil: // the token of the next attempt could not be had
-			return nil, nil, x.notRetried(x.failure, x.stop)
+			return x.notRetried(x.failure, x.stop)
 		case x.failure.StatusCode == http.StatusUnauthorized && x.canRenew:
 			x.canRenew = false
 			x.limit++ // the renewal's attempt comes on top of MaxAttempts
 			if err := a.tokens.(renewable).invalidate(ctx, x.token); err != nil {
-				return nil, nil, x.notRetried(x.failure, fmt.Errorf("drop the refused token: %w", err))
+				return x.notRetried(x.failure, fmt.Errorf("drop the refused token: %w", err))
 			}
 			x.log(ctx, slog.LevelDebug, "membrane: retrying", x.failure, "status 401: renewing the token, once", 0)
 		default:
-			return nil, nil, x.finish(x.failure)
+			return x.finish(x.failure)
 		}
 	}
 }
@@ -283,16 +283,14 @@ func (x *exchange) setHeaders(h http.Header) {
 
 // read turns the outcome of one attempt into nil (a 2xx whose body was read whole into x.raw),
 // or the *Error of the attempt (without the call's facts, which finish adds). Every body is read
-// and closed here; what is left in resp.Body is a copy in memory.
+// and closed here, and resp.Body left empty.
 func (x *exchange) read(ctx context.Context, resp *http.Response, err error) *Error {
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err // its message repeats the URL, possibly with user information
 		}
-		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
-			err = fmt.Errorf("%w (%w)", ctxErr, err)
-		}
+		err = withContextCause(ctx, err)
 		return &Error{Message: err.Error(), Err: err, noResponse: true}
 	}
 	x.last = resp
@@ -305,27 +303,39 @@ func (x *exchange) read(ctx context.Context, resp *http.Response, err error) *Er
 	resp.Body.Close()
 	if err != nil {
 		resp.Body = http.NoBody
-		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
-			err = fmt.Errorf("%w (%w)", ctxErr, err)
-		}
+		err = withContextCause(ctx, err)
 		return &Error{StatusCode: resp.StatusCode, RequestID: resp.Header.Get("X-Request-Id"),
 			Message: "reading the answer failed: " + err.Error(), Err: err, noResponse: true}
 	}
 	x.raw = raw
-	resp.Body = io.NopCloser(bytes.NewReader(raw))
+	resp.Body = http.NoBody
 	return nil
+}
+
+// withContextCause puts the end of ctx in front of err, when ctx has ended and err does not say
+// so already: an attempt cut short by the call's context fails for that reason.
+func withContextCause(ctx context.Context, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+		return fmt.Errorf("%w (%w)", ctxErr, err)
+	}
+	return err
 }
 
 // notRetried returns the error of the last attempt when what should have followed it failed:
 // the cause is kept for errors.Is, and the answer's facts for the caller.
 func (x *exchange) notRetried(last *Error, cause error) *Error {
-	last.Message += "; not retried: " + cause.Error()
-	if last.Err == nil {
-		last.Err = cause
-	} else {
-		last.Err = errors.Join(cause, last.Err)
-	}
+	last.addCause(cause)
 	return x.finish(last)
+}
+
+// addCause says in e why it was not retried, and keeps cause for errors.Is.
+func (e *Error) addCause(cause error) {
+	e.Message += "; not retried: " + cause.Error()
+	if e.Err == nil {
+		e.Err = cause
+	} else {
+		e.Err = errors.Join(cause, e.Err)
+	}
 }
 
 // maxAnswer bounds the size of an answer the client reads.

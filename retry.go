@@ -168,7 +168,7 @@ func (x *exchange) prepareRetry(req *http.Request) error {
 }
 
 // checkRetry is go-retryablehttp's CheckRetry, called after each attempt. It reads the answer
-// whole: a 2xx body is kept in x.raw (and put back for the caller), and a failure (a connection
+// whole: a 2xx body is kept in x.raw, and a failure (a connection
 // error, an answer cut short, an error status) becomes x.failure, after which checkRetry decides
 // whether another attempt is worth it. A final answer (success, or an error that another attempt
 // cannot change) is returned whatever the context; the context matters only for the decision to
@@ -234,8 +234,7 @@ func (x *exchange) decide(ctx context.Context, e *Error) (time.Duration, string,
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		if !errors.Is(e.Err, ctxErr) {
-			e.Err = errors.Join(ctxErr, e.Err)
-			e.Message += "; not retried: " + ctxErr.Error()
+			e.addCause(ctxErr)
 		}
 		return 0, "the context ended", false
 	}
