@@ -14,7 +14,6 @@ type CallOption func(*callSettings) error
 // callSettings collects what the options of one call say.
 type callSettings struct {
 	key    string      // WithIdempotencyKey
-	keyOpt bool        // WithIdempotencyKey was given
 	header http.Header // WithHeader
 	resp   *Response   // WithResponseInto
 }
@@ -50,7 +49,7 @@ func WithIdempotencyKey(key string) CallOption {
 		if !validHeaderValue(key) {
 			return errors.New("WithIdempotencyKey: the key holds a control character")
 		}
-		s.key, s.keyOpt = key, true
+		s.key = key
 		return nil
 	}
 }
@@ -114,7 +113,7 @@ func applyCallOptions(method string, opts []CallOption) (*callSettings, error) {
 			return nil, err
 		}
 	}
-	if s.keyOpt && !takesKey(method) {
+	if s.key != "" && !takesKey(method) {
 		return nil, fmt.Errorf("WithIdempotencyKey: %s does not take an Idempotency-Key; only POST, PATCH, PUT and DELETE do", method)
 	}
 	return s, nil

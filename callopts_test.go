@@ -225,6 +225,20 @@ func TestDoSendsWithTheClientsPlumbing(t *testing.T) {
 	}
 	assert.Equal(t, reqs[0].Header.Get("Idempotency-Key"), reqs[1].Header.Get("Idempotency-Key"))
 
+	// In a slice, behind a pointer, in an Optional, in a request type of this package: sent
+	// with its value, however deep.
+	sec, creds := membrane.Secret(secretValue), membrane.Credentials(`{"k":"`+secretValue+`"}`)
+	s = answer(http.StatusOK, map[string]any{"ok": true})
+	deep := map[string]any{
+		"list": []any{membrane.Secret(secretValue), &sec}, "creds": []membrane.Credentials{creds},
+		"opt": membrane.Set(sec), "optCreds": membrane.Set[any](&creds),
+		"customer": &membrane.CreateCustomerRequest{Name: "n", Credentials: creds},
+	}
+	require.NoError(t, newClient(t, s).Do(t.Context(), http.MethodPost, "/x", deep, nil))
+	assert.JSONEq(t, `{"list":["`+secretValue+`","`+secretValue+`"],"creds":[{"k":"`+secretValue+`"}],`+
+		`"opt":"`+secretValue+`","optCreds":{"k":"`+secretValue+`"},`+
+		`"customer":{"name":"n","credentials":{"k":"`+secretValue+`"}}}`, string(s.Requests()[0].Body))
+
 	s = answer(http.StatusConflict, map[string]any{"type": "bad_request", "key": "version_conflict", "message": "raced"})
 	err = newClient(t, s).Do(t.Context(), http.MethodPatch, "/org-workspaces/w1", json.RawMessage(`{"name":"n"}`), nil)
 	require.ErrorIs(t, err, membrane.ErrConflict)
@@ -242,16 +256,18 @@ func TestRequestBodiesCarryTheCredentials(t *testing.T) {
 	_, err = wc.Customers.Create(t.Context(), &membrane.CreateCustomerRequest{Name: "Acme", Credentials: creds,
 		Fields: map[string]any{"token": membrane.Secret("field-secret")}})
 	require.NoError(t, err)
-	_, err = wc.Customers.Update(t.Context(), "c1", &membrane.UpdateCustomerRequest{Credentials: membrane.Set[any](&creds)})
+	_, err = wc.Customers.Update(t.Context(), "c1", &membrane.UpdateCustomerRequest{Credentials: membrane.Set[any](&creds),
+		Fields: membrane.Set(map[string]any{"token": membrane.Secret("field-secret")})})
 	require.NoError(t, err)
-	_, err = wc.Customers.Replace(t.Context(), "c1", &membrane.ReplaceCustomerRequest{Name: "Acme", Credentials: creds})
+	_, err = wc.Customers.Replace(t.Context(), "c1", &membrane.ReplaceCustomerRequest{Name: "Acme", Credentials: creds,
+		Fields: map[string]any{"token": membrane.Secret("field-secret")}})
 	require.NoError(t, err)
 	_, err = wc.Customers.Update(t.Context(), "c1", &membrane.UpdateCustomerRequest{Credentials: membrane.Null[any]()})
 	require.NoError(t, err)
 	reqs := s.Requests()
 	require.Len(t, reqs, 4)
 	assert.JSONEq(t, `{"name":"Acme","credentials":{"apiKey":"`+secretValue+`"},"fields":{"token":"field-secret"}}`, string(reqs[0].Body))
-	assert.JSONEq(t, `{"credentials":{"apiKey":"`+secretValue+`"}}`, string(reqs[1].Body))
-	assert.JSONEq(t, `{"name":"Acme","credentials":{"apiKey":"`+secretValue+`"}}`, string(reqs[2].Body))
+	assert.JSONEq(t, `{"credentials":{"apiKey":"`+secretValue+`"},"fields":{"token":"field-secret"}}`, string(reqs[1].Body))
+	assert.JSONEq(t, `{"name":"Acme","credentials":{"apiKey":"`+secretValue+`"},"fields":{"token":"field-secret"}}`, string(reqs[2].Body))
 	assert.JSONEq(t, `{"credentials":null}`, string(reqs[3].Body))
 }

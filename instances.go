@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 )
 
 // Instance is a Membrane instance that can host workspaces (the API calls it a membrane
@@ -45,13 +44,14 @@ func (l *instanceList) checkAnswer() error { return checkItems(l.Items) }
 // GET /membrane-instances?orgId={orgID}.
 func (s *InstancesService) List(ctx context.Context, orgID string, opts ...CallOption) ([]*Instance, error) {
 	const op = "Instances.List"
-	var q url.Values
 	if orgID != "" {
 		if err := requireID(op, "orgID", orgID); err != nil {
 			return nil, err
 		}
-		q = url.Values{"orgId": {orgID}}
 	}
+	q := struct {
+		OrgID string `url:"orgId,omitempty"`
+	}{orgID}
 	var out instanceList
 	if err := s.api.do(ctx, call{op: op, method: http.MethodGet, path: "/membrane-instances", query: q, opts: opts}, &out); err != nil {
 		return nil, err

@@ -83,8 +83,8 @@ type OrgWorkspace struct {
 	AlertDeliverySettings json.RawMessage `json:"alertDeliverySettings,omitempty"`
 }
 
-// LogValue logs the identifying fields of w, with the secret redacted, so that a JSON slog
-// handler does not marshal the whole workspace (and its secret).
+// LogValue logs the identifying fields of w, with the secret redacted, so that a log line holds
+// what tells the workspace apart rather than the whole workspace.
 func (w OrgWorkspace) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("id", w.ID), slog.String("name", w.Name), slog.String("orgId", w.OrgID),

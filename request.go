@@ -55,7 +55,7 @@ type call struct {
 	op     string // for errors before any request is made, e.g. "OrgWorkspaces.Create"
 	method string
 	path   string // escaped, starting with "/"
-	query  any    // a struct with go-querystring `url` tags, url.Values, or nil
+	query  any    // a struct with go-querystring `url` tags, or nil
 	body   any    // JSON-encoded (secrets revealed, see wireJSON) when not nil
 	opts   []CallOption
 }
@@ -363,8 +363,6 @@ func (a *apiClient) endpoint(path string, q any) (*url.URL, error) {
 	}
 	switch q := q.(type) {
 	case nil:
-	case url.Values:
-		u.RawQuery = q.Encode()
 	default:
 		v, err := query.Values(q)
 		if err != nil {

@@ -35,8 +35,9 @@ import (
 //
 // MaxAttempts bounds the requests that reach the wire: the client never lets net/http's Transport
 // send a request again by itself (it would, on a kept-alive connection the server closed, for a
-// request with an Idempotency-Key), so the server sees exactly Error.Attempts (or
-// Response.Attempts) requests, numbered 1, 2, 3... in X-Membrane-Attempt.
+// request with an Idempotency-Key), so the server sees at most Error.Attempts (or
+// Response.Attempts) requests, numbered 1, 2, 3... in X-Membrane-Attempt (fewer when an attempt
+// could not reach it, such as a refused connection).
 //
 // A 401 answer to a client whose token can be renewed (one made by OrgWorkspacesService.Client,
 // whose token may have been signed with a secret that was rotated since) drops that token, gets

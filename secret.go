@@ -10,7 +10,6 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // redacted is what every printed Secret looks like.
@@ -48,14 +47,6 @@ func (s Secret) MarshalJSON() ([]byte, error) { return redactedJSON, nil }
 // UnmarshalJSON reads a JSON string. "[REDACTED]" is refused: it is what json.Marshal wrote in
 // place of a secret, not a secret.
 func (s *Secret) UnmarshalJSON(b []byte) error {
-	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && !bytes.ContainsAny(b[1:len(b)-1], "\\\"") && utf8.Valid(b) {
-		b = b[1 : len(b)-1] // a plain JSON string: no escapes to decode
-		if string(b) == redacted {
-			return errRedactedSecret
-		}
-		*s = Secret(b)
-		return nil
-	}
 	var v string
 	if err := json.Unmarshal(b, &v); err != nil {
 		return fmt.Errorf("membrane: a Secret must be a JSON string: %w", err)
@@ -118,9 +109,6 @@ func wireJSON(body any) ([]byte, error) {
 	if raw, ok := body.(json.RawMessage); ok {
 		return raw, nil
 	}
-	if w, ok := body.(interface{ wire() any }); ok {
-		body = w.wire()
-	}
 	return json.Marshal(reveal(body))
 }
 
@@ -132,18 +120,8 @@ func reveal(v any) any {
 		return nil
 	case Secret:
 		return t.Reveal()
-	case *Secret:
-		if t == nil {
-			return nil
-		}
-		return t.Reveal()
 	case Credentials:
 		if len(t) == 0 {
-			return nil
-		}
-		return t.Reveal()
-	case *Credentials:
-		if t == nil || len(*t) == 0 {
 			return nil
 		}
 		return t.Reveal()
@@ -192,8 +170,8 @@ func formatPlain(f fmt.State, verb rune, v any, name string) {
 	_, _ = io.WriteString(f, out)
 }
 
-// logPage logs a page of items by their LogValue, and its cursor, so that a JSON handler does not
-// marshal the items (and the secrets that JSON carries).
+// logPage logs a page of items by their LogValue, and its cursor, so that a log line holds what
+// tells the items apart rather than each item whole.
 func logPage[T any, P interface {
 	*T
 	slog.LogValuer
