@@ -3,6 +3,7 @@ package fake
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // newOrgRequest is the body of POST /_fake/orgs.
@@ -45,7 +46,7 @@ func (s *Server) serveAddOrg(x *request) (any, *apiError) {
 	problems := map[string]string{}
 	if strings.TrimSpace(req.Name) == "" {
 		problems["name"] = "is required"
-	} else if len(req.Name) > 200 {
+	} else if utf8.RuneCountInString(req.Name) > 200 {
 		problems["name"] = "must be at most 200 characters"
 	}
 	members := []newOrgMember{{Role: RoleAdmin}}

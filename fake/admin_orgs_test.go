@@ -47,6 +47,10 @@ func TestAddOrgOverHTTP(t *testing.T) {
 
 	none := c.ok("POST", "/_fake/orgs", `{"name": "Suite C", "members": []}`)
 	assert.Empty(t, none["members"])
+
+	// 200 characters, not bytes: 200 "é" are 400 bytes.
+	long := strings.Repeat("é", 200)
+	assert.Equal(t, long, c.ok("POST", "/_fake/orgs", `{"name": "`+long+`"}`)["name"])
 }
 
 func TestAddOrgRefusesBadInput(t *testing.T) {
@@ -56,6 +60,7 @@ func TestAddOrgRefusesBadInput(t *testing.T) {
 		`{}`, `{"name": ""}`, `{"name": 1}`, `{"name": "a", "members": [{"role": "owner"}]}`,
 		`{"name": "a", "members": {"role": "admin"}}`, `{"name": "a", "roles": ["admin"]}`, `{"name": "a"} {}`, `[]`, ``,
 		fmt.Sprintf(`{"name": "a", "members": [%s{"role": "admin"}]}`, strings.Repeat(`{"role": "admin"},`, 100)),
+		`{"name": "` + strings.Repeat("a", 201) + `"}`,
 	} {
 		c.fails(http.StatusBadRequest, "", "POST", "/_fake/orgs", body)
 	}
