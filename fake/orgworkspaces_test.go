@@ -58,16 +58,20 @@ func TestCreateOrgWorkspaceValidation(t *testing.T) {
 		{"an array", "[]", 400, "", ""},
 		{"null", "null", 400, "", ""},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			r := c.fails(tt.status, tt.key, "POST", "/org-workspaces", tt.body)
-			if tt.field != "" {
-				fields := r.Body["data"].(map[string]any)["fields"].(map[string]any)
-				assert.Contains(t, fields, tt.field)
-			}
-		})
-	}
+	// The cases run in parallel within a group, so that what follows sees them all done.
+	t.Run("cases", func(t *testing.T) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				r := c.fails(tt.status, tt.key, "POST", "/org-workspaces", tt.body)
+				if tt.field != "" {
+					fields := r.Body["data"].(map[string]any)["fields"].(map[string]any)
+					assert.Contains(t, fields, tt.field)
+				}
+			})
+		}
+	})
+
 	list := c.ok("GET", "/org-workspaces", nil)
 	assert.Empty(t, list["items"], "a refused create leaves nothing behind")
 }
@@ -142,14 +146,18 @@ func TestPatchOrgWorkspaceValidationChangesNothing(t *testing.T) {
 		{"limit not number", map[string]any{"limits": map[string]any{"x": map[string]any{"value": "many"}}}, "limits.x.value"},
 		{"one bad field among good ones", map[string]any{"name": "New", "webhookUri": "https://ok.example", "type": "x"}, "type"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			r := c.fails(http.StatusBadRequest, "", "PATCH", path, tt.body)
-			fields := r.Body["data"].(map[string]any)["fields"].(map[string]any)
-			assert.Contains(t, fields, tt.field)
-		})
-	}
+	// The cases run in parallel within a group, so that what follows sees them all done.
+	t.Run("cases", func(t *testing.T) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				r := c.fails(http.StatusBadRequest, "", "PATCH", path, tt.body)
+				fields := r.Body["data"].(map[string]any)["fields"].(map[string]any)
+				assert.Contains(t, fields, tt.field)
+			})
+		}
+	})
+
 	assert.Equal(t, before, c.ok("GET", path, nil), "no refused patch changed anything")
 }
 
