@@ -193,17 +193,26 @@ func (h *hub) afterFailedCreate(ctx context.Context, ref *instanceRef, key strin
 	if ref == nil || !outcomeUnknown(err) {
 		return
 	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), repairTimeout)
+	defer cancel()
+	_ = h.removeWorkspace(rctx, ref, key)
+}
+
+// removeWorkspace removes the workspace of key from the instance ref, as an orphan: the key is
+// kept until the instance has removed it, so that the background repairs remove it once the
+// instance answers again when it cannot now.
+func (h *hub) removeWorkspace(ctx context.Context, ref *instanceRef, key string) error {
 	h.repairs.mu.Lock()
 	if h.repairs.orphans[ref.id] == nil {
 		h.repairs.orphans[ref.id] = make(map[string]bool)
 	}
 	h.repairs.orphans[ref.id][key] = true
 	h.repairs.mu.Unlock()
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), repairTimeout)
-	defer cancel()
-	if h.removeOrphans(rctx, ref) != nil {
+	err := h.removeOrphans(ctx, ref)
+	if err != nil {
 		h.repairInBackground()
 	}
+	return err
 }
 
 // removeOrphans removes from the instance the workspaces whose create the hub gave up on. The

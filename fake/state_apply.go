@@ -99,8 +99,8 @@ func (h *hub) record(o *org, bw *builtWorkspace) {
 // Workspaces on instances of other processes are set there through the engine API, after the
 // hub's records were replaced: those the hub held and the state does not are removed, the
 // others set to the state's version (created when missing). An instance that fails then is
-// reported in the error: its workspaces may disagree with the hub's until Replace or Reset runs
-// again. An instance never takes back a key it removed: such a workspace cannot come back
+// reported in the error: what it should no longer hold is removed once it answers again (by the
+// background repairs, or Settle), and what it should hold is set by the next Replace. An instance never takes back a key it removed: such a workspace cannot come back
 // there, and is reported too.
 func (s *Server) Replace(ctx context.Context, state Seed) error {
 	s.state.mu.Lock()

@@ -7,14 +7,15 @@ import (
 	"net/url"
 )
 
-// removeRemote removes a workspace from an instance of another process.
+// removeRemote removes a workspace from an instance of another process; when it cannot now, the
+// background repairs remove it once the instance answers again (see removeWorkspace).
 func (h *hub) removeRemote(ctx context.Context, instID, key string) error {
 	ref := h.instance(instID)
 	if ref == nil {
 		return nil
 	}
-	if _, aerr := h.engine(ctx, ref, http.MethodDelete, "/workspaces/"+url.PathEscape(key), nil); aerr != nil && aerr.upstream != http.StatusNotFound {
-		return fmt.Errorf("instance %q: removing workspace %q: %s", instID, key, aerr.Message)
+	if err := h.removeWorkspace(ctx, ref, key); err != nil {
+		return fmt.Errorf("instance %q: removing workspace %q: %w", instID, key, err)
 	}
 	return nil
 }

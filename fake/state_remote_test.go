@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"github.com/membrane-community/membrane-go/fake"
@@ -78,4 +79,42 @@ func TestStateWithAnInstanceOfAnotherProcess(t *testing.T) {
 	snap.Orgs[0].Workspaces[0].Customers = []fake.SeedCustomer{{InternalID: "x"}}
 	var seedErr *fake.SeedError
 	require.ErrorAs(t, srv.Replace(ctx, snap), &seedErr)
+}
+
+// With an instance of another process down, PUT /_fake/state and a reset are a 502 naming it,
+// after the hub's state was replaced or reset; once it answers again, the hub removes there what
+// it no longer holds (Settle does it at once; the repairs on their own).
+func TestStateAndResetWithAnInstanceDown(t *testing.T) {
+	t.Parallel()
+	const engineToken = "engine-token-0123456789"
+	inst, err := fake.NewInstance("eu", fake.WithEngineToken(engineToken))
+	require.NoError(t, err)
+	var down atomic.Bool
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		inst.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	srv, c := newFake(t, fake.WithRemoteInstance("eu", ts.URL, engineToken))
+	c.ok("POST", "/org-workspaces", map[string]any{"orgId": srv.OrgID(), "name": "Remote", "membraneInstanceId": "eu"})
+	c.ok("POST", "/org-workspaces", map[string]any{"orgId": srv.OrgID(), "name": "Local"})
+	state := c.ok("GET", "/_fake/state", nil)
+	require.Len(t, remoteKeys(t, inst), 1)
+
+	down.Store(true)
+	r := c.fails(http.StatusBadGateway, "", "PUT", "/_fake/state", state)
+	assert.Equal(t, "dependency_error", r.Body["type"])
+	assert.Contains(t, r.Body["message"], `instance "eu"`)
+	r = c.fails(http.StatusBadGateway, "", "POST", "/_fake/reset", nil)
+	assert.Equal(t, "dependency_error", r.Body["type"])
+	assert.Contains(t, r.Body["message"], `instance "eu"`)
+	assert.Empty(t, c.ok("GET", "/org-workspaces", nil)["items"], "the hub was reset all the same")
+	assert.Len(t, remoteKeys(t, inst), 1, "the instance that was down still holds its workspace")
+
+	down.Store(false)
+	c.ok("POST", "/_fake/settle", nil)
+	assert.Empty(t, remoteKeys(t, inst), "the workspace the hub no longer holds is removed from the instance")
 }
