@@ -208,6 +208,38 @@ func TestHubRepairsBeforeForwarding(t *testing.T) {
 	}
 }
 
+// While the repair a workspace is owed cannot be made, its workspace-token traffic through the
+// hub is answered 502 and not forwarded, and no token is minted for it; once the instance answers
+// again, both work.
+func TestHubAnswers502WhileTheRepairCannotBeMade(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv, c := newFake(t, fake.WithInstances("eu"))
+		ws := c.ok("POST", "/org-workspaces", map[string]any{"orgId": srv.OrgID(), "membraneInstanceId": "eu"})
+		id := ws["id"].(string)
+		tok := c.mint(id, map[string]any{"isAdmin": true})
+		addFault(t, srv, fake.Fault{Instance: "eu", Method: "PATCH", Path: "/workspaces/*", DropAnswer: true, Times: 1})
+		addFault(t, srv, fake.Fault{Instance: "eu", Method: "PATCH", Path: "/workspaces/*", Reset: true}) // every repair
+		c.fails(http.StatusBadGateway, "", "DELETE", "/org-workspaces/"+id, nil)
+
+		r := c.as(tok).fails(http.StatusBadGateway, "", "GET", "/customers", nil)
+		assert.Equal(t, "dependency_error", r.Body["type"])
+		seen, err := srv.JournalMatching(fake.JournalFilter{Path: "/customers"})
+		require.NoError(t, err)
+		require.NotEmpty(t, seen, "the hub journals the request it answered")
+		for _, e := range seen {
+			assert.NotEqual(t, "eu", e.Instance, "the request was not forwarded to the instance")
+		}
+		r = c.fails(http.StatusBadGateway, "", "POST", "/org-workspaces/"+id+"/access-token", map[string]any{})
+		assert.Equal(t, "dependency_error", r.Body["type"])
+
+		srv.Faults().Clear()
+		c.as(tok).ok("GET", "/customers", nil)
+		fresh := c.mint(id, map[string]any{"isAdmin": true})
+		c.as(fresh).at(srv.Instance("eu").URL()).ok("GET", "/customers", nil)
+	})
+}
+
 // A rotation's grace period survives a repair: the repair sends the previous secret and its end.
 func TestRepairKeepsTheSecretGrace(t *testing.T) {
 	t.Parallel()
