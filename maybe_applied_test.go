@@ -42,7 +42,8 @@ func TestMaybeAppliedAfterALostAnswer(t *testing.T) {
 	tests := []struct {
 		name     string
 		first    error // the first attempt's round trip fails with it; nil: a 503 answer
-		status   int   // the second attempt's answer
+		middle   int   // when not 0, the status of a second attempt, before the last
+		status   int   // the last attempt's answer
 		call     func(context.Context, *membrane.Client) error
 		maybe    bool
 		sentinel error
@@ -51,6 +52,8 @@ func TestMaybeAppliedAfterALostAnswer(t *testing.T) {
 		{name: "POST cut short then 400", first: io.ErrUnexpectedEOF, status: 400, call: create, maybe: true, sentinel: membrane.ErrBadRequest},
 		{name: "PATCH lost then 404", first: reset, status: 404, call: update, maybe: true, sentinel: membrane.ErrNotFound},
 		{name: "DELETE lost then 403", first: reset, status: 403, call: archive, maybe: true, sentinel: membrane.ErrAccessDenied},
+		{name: "POST lost, 503, then 401", first: reset, middle: 503, status: 401, call: create, maybe: true, sentinel: membrane.ErrNotAuthenticated},
+		{name: "PATCH lost, 429, then 400", first: reset, middle: 429, status: 400, call: update, maybe: true, sentinel: membrane.ErrBadRequest},
 		{name: "POST 503 then 401", status: 401, call: create, sentinel: membrane.ErrNotAuthenticated},
 		{name: "POST not sent then 401", first: dial, status: 401, call: create, sentinel: membrane.ErrNotAuthenticated},
 		{name: "GET lost then 404", first: reset, status: 404, call: get, sentinel: membrane.ErrNotFound},
@@ -67,6 +70,10 @@ func TestMaybeAppliedAfterALostAnswer(t *testing.T) {
 						apiError(w, http.StatusServiceUnavailable, "internal", "", "busy")
 						return nil
 					}
+					if n == 1 && tt.middle != 0 {
+						apiError(w, tt.middle, "internal", "", "busy")
+						return nil
+					}
 					apiError(w, tt.status, "bad_request", "", "refused")
 					return nil
 				})
@@ -74,7 +81,11 @@ func TestMaybeAppliedAfterALostAnswer(t *testing.T) {
 				var apiErr *membrane.Error
 				require.ErrorAs(t, err, &apiErr)
 				assert.Equal(t, tt.status, apiErr.StatusCode)
-				assert.Equal(t, 2, apiErr.Attempts)
+				attempts := 2
+				if tt.middle != 0 {
+					attempts = 3
+				}
+				assert.Equal(t, attempts, apiErr.Attempts)
 				assert.ErrorIs(t, err, tt.sentinel, "the last answer's sentinel still matches")
 				assert.Equal(t, tt.maybe, apiErr.MaybeApplied)
 				assert.Equal(t, tt.maybe, errors.Is(err, membrane.ErrNoResponse))
