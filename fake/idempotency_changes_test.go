@@ -190,3 +190,26 @@ func TestTwoIdempotencyKeysAreRefused(t *testing.T) {
 		})
 	}
 }
+
+// A reset forgets the answers kept for replay: the same keyed create makes a new workspace. A
+// reset of one org keeps them, as it keeps every other org's: a repeat answers as the first
+// time, the workspace it names gone.
+func TestResetForgetsTheKeys(t *testing.T) {
+	t.Parallel()
+	srv, c := newFake(t)
+	body := map[string]any{"orgId": srv.OrgID(), "name": "Keyed"}
+	first := c.do("POST", "/org-workspaces", body, "Idempotency-Key", "create-1")
+	require.Equal(t, http.StatusOK, first.Status, "%s", first.Raw)
+
+	require.NoError(t, srv.ResetOrg(t.Context(), srv.OrgID()))
+	again := c.do("POST", "/org-workspaces", body, "Idempotency-Key", "create-1")
+	assert.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
+	assert.Equal(t, string(first.Raw), string(again.Raw))
+
+	require.NoError(t, srv.Reset(t.Context()))
+	fresh := c.do("POST", "/org-workspaces", body, "Idempotency-Key", "create-1")
+	require.Equal(t, http.StatusOK, fresh.Status, "%s", fresh.Raw)
+	assert.Empty(t, fresh.Header.Get("Idempotent-Replayed"))
+	assert.NotEqual(t, first.Body["id"], fresh.Body["id"])
+	assert.Len(t, c.ok("GET", "/org-workspaces", nil)["items"], 1)
+}
