@@ -213,3 +213,15 @@ func TestResetForgetsTheKeys(t *testing.T) {
 	assert.NotEqual(t, first.Body["id"], fresh.Body["id"])
 	assert.Len(t, c.ok("GET", "/org-workspaces", nil)["items"], 1)
 }
+
+// An Idempotency-Key holds at most 255 characters: a valid create under a longer one is a 400
+// that makes nothing.
+func TestIdempotencyKeyLength(t *testing.T) {
+	t.Parallel()
+	srv, c := newFake(t)
+	body := map[string]any{"orgId": srv.OrgID(), "name": "Keyed"}
+	c.fails(http.StatusBadRequest, "", "POST", "/org-workspaces", body, "Idempotency-Key", strings.Repeat("k", 256))
+	assert.Empty(t, c.ok("GET", "/org-workspaces", nil)["items"], "the refused create made nothing")
+	c.ok("POST", "/org-workspaces", body, "Idempotency-Key", strings.Repeat("k", 255))
+	assert.Len(t, c.ok("GET", "/org-workspaces", nil)["items"], 1)
+}

@@ -167,8 +167,13 @@ func TestBadStateChangesNothing(t *testing.T) {
 func TestAdminEndpointsRefuseBadInput(t *testing.T) {
 	t.Parallel()
 	srv, c := newFake(t)
+	// Something for a refused reset, fault or journal removal to lose.
+	c.createWorkspace("Kept")
+	addFault(t, srv, fake.Fault{Path: "/nowhere", Status: 503})
 	before, err := srv.Snapshot(context.Background())
 	require.NoError(t, err)
+	faults, journal := srv.Faults().List(), srv.Journal()
+	require.NotEmpty(t, journal)
 	tests := []struct{ method, path, body string }{
 		{"PUT", "/_fake/state", `{"orgs": [], "colour": "red"}`},
 		{"PUT", "/_fake/state", `{"orgs": {}}`},
@@ -196,14 +201,22 @@ func TestAdminEndpointsRefuseBadInput(t *testing.T) {
 		r := c.fails(http.StatusBadRequest, "", tc.method, tc.path, tc.body)
 		assert.Equal(t, "bad_request", r.Body["type"], "%s %s %s", tc.method, tc.path, tc.body)
 	}
+	c.fails(http.StatusNotFound, "not_found", "GET", "/_fake/nosuch", nil)
+	r := c.fails(http.StatusMethodNotAllowed, "", "PATCH", "/_fake/state", `{}`)
+	assert.Contains(t, r.Header.Get("Allow"), "PUT")
+	after, err := srv.Snapshot(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "nothing was replaced or reset")
+	assert.Equal(t, faults, srv.Faults().List(), "no fault was added or removed")
+	assert.Equal(t, journal, srv.Journal()[:len(journal)], "the journal was not emptied")
 	for _, rt := range []struct{ method, path string }{{"GET", "/_fake/state"}, {"PUT", "/_fake/state"}, {"POST", "/_fake/reset"}, {"GET", "/_fake/journal"}} {
 		c.as("").fails(http.StatusUnauthorized, "not_authenticated", rt.method, rt.path, `{"orgs": []}`)
 		c.as(srv.AddMember(srv.OrgID(), fake.RoleAdmin)).fails(http.StatusUnauthorized, "not_authenticated", rt.method, rt.path, `{"orgs": []}`)
 	}
-	after, err := srv.Snapshot(context.Background())
+	after, err = srv.Snapshot(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, len(before.Orgs), len(after.Orgs), "nothing was replaced or reset")
-	assert.Empty(t, srv.Faults().List())
+	assert.Equal(t, faults, srv.Faults().List())
 }
 
 // GET /_fake/state answers the snapshot in the seed format, secrets and tokens included.
