@@ -2,6 +2,7 @@ package fake_test
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -199,4 +200,29 @@ func TestInstanceOptionsAreChecked(t *testing.T) {
 	assert.Error(t, err)
 	srv, _ := newFake(t)
 	assert.Nil(t, srv.Instance("mars"))
+}
+
+// An engine update with ifVersion applies only at that version: a stale one is a 409
+// version_conflict that changes nothing; the version moves by one with each update.
+func TestEngineUpdateIfVersion(t *testing.T) {
+	t.Parallel()
+	srv, c := newFake(t, fake.WithInstances("eu"))
+	ws := c.ok("POST", "/org-workspaces", map[string]any{"orgId": srv.OrgID(), "membraneInstanceId": "eu"})
+	path := "/workspaces/" + ws["key"].(string)
+	before := engine(t, srv, "eu", "GET", path, nil)
+	require.Equal(t, http.StatusOK, before.Status)
+	v := before.Body["version"].(float64)
+	assert.Equal(t, strconv.Itoa(int(v)), before.Header.Get("Membrane-Workspace-Version"))
+
+	stale := engine(t, srv, "eu", "PATCH", path, map[string]any{"webhookUri": "https://stale.example/h", "ifVersion": v - 1})
+	assert.Equal(t, http.StatusConflict, stale.Status, "%s", stale.Raw)
+	assert.Equal(t, "version_conflict", stale.Body["key"])
+	assert.Equal(t, string(before.Raw), string(engine(t, srv, "eu", "GET", path, nil).Raw), "a stale update changes nothing")
+
+	now := engine(t, srv, "eu", "PATCH", path, map[string]any{"webhookUri": "https://now.example/h", "ifVersion": v})
+	require.Equal(t, http.StatusOK, now.Status, "%s", now.Raw)
+	assert.Equal(t, v+1, now.Body["version"])
+	late := engine(t, srv, "eu", "PATCH", path, map[string]any{"webhookUri": "https://late.example/h", "ifVersion": v})
+	assert.Equal(t, http.StatusConflict, late.Status, "an update on its way at the old version is refused once another applied")
+	assert.Equal(t, "https://now.example/h", engine(t, srv, "eu", "GET", path, nil).Body["webhookUri"])
 }
