@@ -115,6 +115,17 @@ func TestCallOptionsReachTheWire(t *testing.T) {
 	assert.Equal(t, []string{"a", "b"}, reqs[0].Header.Values("X-Tag"))
 	assert.Equal(t, membrane.Response{StatusCode: 200, Header: resp.Header, RequestID: "req-1", Attempts: 1}, resp)
 	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+
+	// The headers the client sets by default are replaced, not doubled.
+	_, err = c.OrgWorkspaces.Create(t.Context(), &membrane.CreateOrgWorkspaceRequest{OrgID: "o1"},
+		membrane.WithHeader("Accept", "application/vnd.x+json"), membrane.WithHeader("content-type", "application/vnd.y+json"),
+		membrane.WithHeader("User-Agent", "mine/1"), membrane.WithHeader("Membrane-Api-Version", "2099-01-01"))
+	require.NoError(t, err)
+	h := s.Requests()[1].Header
+	assert.Equal(t, []string{"application/vnd.x+json"}, h.Values("Accept"))
+	assert.Equal(t, []string{"application/vnd.y+json"}, h.Values("Content-Type"))
+	assert.Equal(t, []string{"mine/1"}, h.Values("User-Agent"))
+	assert.Equal(t, []string{"2099-01-01"}, h.Values("Membrane-Api-Version"))
 }
 
 func TestResponseIsFilledOnFailureToo(t *testing.T) {
@@ -187,6 +198,18 @@ func TestBadCallOptionsAreRefusedBeforeAnyRequest(t *testing.T) {
 		"Do with a bad method": {func(ctx context.Context, c *membrane.Client) error {
 			return c.Do(ctx, "GET /x", "/org-workspaces", nil, nil)
 		}, "not an HTTP method"},
+		"key on a method the package does not know": {func(ctx context.Context, c *membrane.Client) error {
+			return c.Do(ctx, "LINK", "/org-workspaces/w1", nil, nil, membrane.WithIdempotencyKey("k"))
+		}, "only POST, PATCH, PUT and DELETE do"},
+	}
+	for _, name := range []string{"Idempotency-Key", "content-length", "Transfer-Encoding", "Host", "Connection"} {
+		cases["header "+name] = struct {
+			call func(context.Context, *membrane.Client) error
+			want string
+		}{func(ctx context.Context, c *membrane.Client) error {
+			_, err := c.OrgWorkspaces.Get(ctx, "w1", membrane.WithHeader(name, "x"))
+			return err
+		}, "is refused"}
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

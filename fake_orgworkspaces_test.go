@@ -3,6 +3,8 @@ package membrane_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -412,4 +414,42 @@ func TestFakeCreateWithIdempotencyKeyHappensOnce(t *testing.T) {
 	assert.Equal(t, first, second)
 	assert.Equal(t, first.Secret.Reveal(), second.Secret.Reveal())
 	assert.Equal(t, []string{first.ID}, e.workspaceIDs(t), "the fake holds one workspace")
+}
+
+// A Null setting resets that setting, a Null Settings resets them all; a PATCH that names no
+// known field changes nothing, UpdatedAt included.
+func TestFakeUpdateSettingsAndNothing(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(time.Second)
+		return now
+	}
+	e := newFakeEnv(t, fake.WithClock(clock))
+	ctx := t.Context()
+	ws, err := e.admin.OrgWorkspaces.Create(ctx, &membrane.CreateOrgWorkspaceRequest{OrgID: e.srv.OrgID(), Name: "Acme"})
+	require.NoError(t, err)
+	ws, err = e.admin.OrgWorkspaces.Update(ctx, ws.ID, &membrane.UpdateOrgWorkspaceRequest{Settings: membrane.Set(membrane.WorkspaceSettings{
+		EnableAPILogs: membrane.Set(true), EnableWebhookLogs: membrane.Set(true)})})
+	require.NoError(t, err)
+
+	ws, err = e.admin.OrgWorkspaces.Update(ctx, ws.ID, &membrane.UpdateOrgWorkspaceRequest{Settings: membrane.Set(membrane.WorkspaceSettings{
+		EnableAPILogs: membrane.Null[bool]()})})
+	require.NoError(t, err)
+	require.NotNil(t, ws.Settings)
+	assert.True(t, ws.Settings.EnableAPILogs.IsZero(), "the Null setting is reset: not reported")
+	logs, _ := ws.Settings.EnableWebhookLogs.Get()
+	assert.True(t, logs, "the other setting stays")
+
+	ws, err = e.admin.OrgWorkspaces.Update(ctx, ws.ID, &membrane.UpdateOrgWorkspaceRequest{Settings: membrane.Null[membrane.WorkspaceSettings]()})
+	require.NoError(t, err)
+	assert.True(t, ws.Settings == nil || *ws.Settings == membrane.WorkspaceSettings{}, "a Null Settings resets them all: %v", ws.Settings)
+
+	require.NoError(t, e.admin.Do(ctx, http.MethodPatch, "/org-workspaces/"+ws.ID, map[string]any{"unknownField": 1}, nil))
+	got, err := e.admin.OrgWorkspaces.Get(ctx, ws.ID)
+	require.NoError(t, err)
+	assert.Equal(t, ws.UpdatedAt, got.UpdatedAt, "a PATCH that names no known field does not move UpdatedAt")
 }
