@@ -37,16 +37,7 @@ func (h *hub) place(ctx context.Context, o *org, ws *orgWorkspace, ref *instance
 		return err
 	}
 	ws.version = b.version
-	o.mu.Lock()
-	o.seq++
-	e := &wsEntry{org: o, cur: ws, seq: o.seq, gate: make(chan struct{}, 1)}
-	o.order = append(o.order, e)
-	o.mu.Unlock()
-	h.mu.Lock()
-	h.byWS[ws.id] = e
-	h.keyHost[ws.key] = ref.id
-	h.keyOrg[ws.key] = o.id
-	h.mu.Unlock()
+	h.record(o, ws, ref.id)
 	return nil
 }
 

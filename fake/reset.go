@@ -93,12 +93,9 @@ func (s *Server) ResetOrg(ctx context.Context, orgID string) error {
 	}
 	for _, bw := range b.orgs[0].workspaces {
 		if bw.inst != nil {
-			bw.inst.mu.Lock()
-			bw.inst.workspaces[bw.hub.key] = bw.local
-			delete(bw.inst.removed, bw.hub.key)
-			bw.inst.mu.Unlock()
+			bw.install()
 		}
-		h.record(o, bw)
+		h.record(o, bw.hub, bw.ref.id)
 		if bw.inst == nil {
 			if err := h.putRemote(ctx, o, bw); err != nil {
 				errs = append(errs, err)

@@ -65,29 +65,42 @@ func (s *Server) Load(ctx context.Context, seed Seed) error {
 				}
 				continue
 			}
-			bw.inst.mu.Lock()
-			bw.inst.workspaces[bw.hub.key] = bw.local
-			delete(bw.inst.removed, bw.hub.key)
-			bw.inst.mu.Unlock()
-			h.record(bo.org, bw)
+			bw.install()
+			h.record(bo.org, bw.hub, bw.ref.id)
 		}
 	}
 	s.changed()
 	return nil
 }
 
-// record adds a workspace placed on its instance to the hub's records.
-func (h *hub) record(o *org, bw *builtWorkspace) {
+// record adds a workspace placed on the instance instID to the hub's records, in org o.
+func (h *hub) record(o *org, ws *orgWorkspace, instID string) {
 	o.mu.Lock()
-	o.seq++
-	e := &wsEntry{org: o, cur: bw.hub, seq: o.seq, gate: make(chan struct{}, 1)}
-	o.order = append(o.order, e)
+	e := o.add(ws)
 	o.mu.Unlock()
 	h.mu.Lock()
-	h.byWS[bw.hub.id] = e
-	h.keyHost[bw.hub.key] = bw.ref.id
-	h.keyOrg[bw.hub.key] = o.id
+	h.byWS[ws.id] = e
+	h.keyHost[ws.key] = instID
+	h.keyOrg[ws.key] = o.id
 	h.mu.Unlock()
+}
+
+// add appends ws to the org's workspaces, last in creation order, and returns its entry. The
+// caller holds o.mu, or o is not yet visible to any request.
+func (o *org) add(ws *orgWorkspace) *wsEntry {
+	o.seq++
+	e := &wsEntry{org: o, cur: ws, seq: o.seq, gate: make(chan struct{}, 1)}
+	o.order = append(o.order, e)
+	return e
+}
+
+// install puts a workspace of an instance in this process in place there; a key it had removed
+// is placed again on purpose.
+func (bw *builtWorkspace) install() {
+	bw.inst.mu.Lock()
+	bw.inst.workspaces[bw.hub.key] = bw.local
+	delete(bw.inst.removed, bw.hub.key)
+	bw.inst.mu.Unlock()
 }
 
 // Replace makes state (a Snapshot, or a hand-written seed) the whole state of the server: every
@@ -143,10 +156,7 @@ func (s *Server) replace(ctx context.Context, state Seed, reachRemote bool) erro
 		o := bo.org
 		orgs[o.id] = o
 		for _, bw := range bo.workspaces {
-			o.seq++
-			e := &wsEntry{org: o, cur: bw.hub, seq: o.seq, gate: make(chan struct{}, 1)}
-			o.order = append(o.order, e)
-			byWS[bw.hub.id] = e
+			byWS[bw.hub.id] = o.add(bw.hub)
 			keyHost[bw.hub.key], keyOrg[bw.hub.key] = bw.ref.id, o.id
 			if bw.inst != nil {
 				local[bw.inst][bw.hub.key] = bw.local
