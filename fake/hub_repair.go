@@ -35,16 +35,14 @@ type repairs struct {
 	pending atomic.Int64 // how many workspaces are dirty: lets requests skip the lock when none is
 
 	mu      sync.Mutex
-	dirty   map[*wsEntry]*org
-	byKey   map[string]*wsEntry        // the dirty workspaces by key
+	dirty   map[string]*wsEntry        // the workspaces to repair, by key
 	orphans map[string]map[string]bool // instance id to the keys of workspaces to remove
 	running bool                       // the background goroutine runs
 }
 
 func newRepairs() repairs {
 	ctx, stop := context.WithCancel(context.Background())
-	return repairs{ctx: ctx, stop: stop, dirty: make(map[*wsEntry]*org), byKey: make(map[string]*wsEntry),
-		orphans: make(map[string]map[string]bool)}
+	return repairs{ctx: ctx, stop: stop, dirty: make(map[string]*wsEntry), orphans: make(map[string]map[string]bool)}
 }
 
 // outcomeUnknown tells whether a failed engine call may still have done its work: only an
@@ -64,9 +62,8 @@ func (h *hub) afterFailedUpdate(ctx context.Context, o *org, e *wsEntry, err *ap
 	e.dirty = true
 	key := current(o, e).key
 	h.repairs.mu.Lock()
-	if h.repairs.dirty[e] == nil {
-		h.repairs.dirty[e] = o
-		h.repairs.byKey[key] = e
+	if h.repairs.dirty[key] == nil {
+		h.repairs.dirty[key] = e
 		h.repairs.pending.Add(1)
 	}
 	h.repairs.mu.Unlock()
@@ -128,9 +125,8 @@ func (h *hub) repairIfDirty(ctx context.Context, o *org, e *wsEntry) *apiError {
 func (h *hub) markRepaired(e *wsEntry, key string) {
 	e.dirty = false
 	h.repairs.mu.Lock()
-	if h.repairs.dirty[e] != nil {
-		delete(h.repairs.dirty, e)
-		delete(h.repairs.byKey, key)
+	if h.repairs.dirty[key] == e {
+		delete(h.repairs.dirty, key)
 		h.repairs.pending.Add(-1)
 	}
 	h.repairs.mu.Unlock()
@@ -248,8 +244,7 @@ func (h *hub) repairKey(ctx context.Context, key string) *apiError {
 		return nil
 	}
 	h.repairs.mu.Lock()
-	e := h.repairs.byKey[key]
-	o := h.repairs.dirty[e]
+	e := h.repairs.dirty[key]
 	h.repairs.mu.Unlock()
 	if e == nil {
 		return nil
@@ -260,7 +255,7 @@ func (h *hub) repairKey(ctx context.Context, key string) *apiError {
 		return err
 	}
 	defer e.leave()
-	return h.repairIfDirty(rctx, o, e)
+	return h.repairIfDirty(rctx, e.org, e)
 }
 
 // repairInBackground starts the background repairs unless they run already (or the server is
@@ -322,17 +317,17 @@ func (h *hub) settle(ctx context.Context) error {
 		}
 	}
 	h.repairs.mu.Lock()
-	dirty := make(map[*wsEntry]*org, len(h.repairs.dirty))
-	for e, o := range h.repairs.dirty {
-		dirty[e] = o
+	dirty := make([]*wsEntry, 0, len(h.repairs.dirty))
+	for _, e := range h.repairs.dirty {
+		dirty = append(dirty, e)
 	}
 	h.repairs.mu.Unlock()
-	for e, o := range dirty {
+	for _, e := range dirty {
 		if err := e.enter(ctx); err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		if err := h.repairIfDirty(ctx, o, e); err != nil {
+		if err := h.repairIfDirty(ctx, e.org, e); err != nil {
 			errs = append(errs, err)
 		}
 		e.leave()

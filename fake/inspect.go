@@ -252,7 +252,7 @@ func (s *Server) awaitingRepair() (map[*wsEntry]bool, map[string]int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	dirty := make(map[*wsEntry]bool, len(r.dirty))
-	for e := range r.dirty {
+	for _, e := range r.dirty {
 		dirty[e] = true
 	}
 	orphans := make(map[string]int, len(r.orphans))

@@ -187,7 +187,6 @@ func (s *Server) replace(ctx context.Context, state Seed, reachRemote bool) erro
 	// another process is still there to remove.
 	h.repairs.pending.Add(-int64(len(h.repairs.dirty)))
 	clear(h.repairs.dirty)
-	clear(h.repairs.byKey)
 	for inst := range h.repairs.orphans {
 		if s.instances[inst] != nil {
 			delete(h.repairs.orphans, inst)
