@@ -178,6 +178,18 @@ func (w *SeedWorkspace) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// seedID is the id that a seed gives the org, workspace or customer at where: a new one when
+// empty; one that validSeedID refuses is a problem.
+func seedID(id, where string, ids *idSource, fail func(string, ...any)) string {
+	if id == "" {
+		return ids.objectID()
+	}
+	if !validSeedID(id) {
+		fail("%s.id %q: use 1 to 64 letters, digits, '-' and '_'", where, id)
+	}
+	return id
+}
+
 // validSeedID reports whether id, given to an org, workspace or customer of a seed, is 1 to 64
 // letters, digits, dashes and underscores.
 func validSeedID(id string) bool {

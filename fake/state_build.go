@@ -54,11 +54,7 @@ func (s *Server) buildState(seed Seed, additive bool) (*builtState, error) {
 	b := &builtState{members: map[[32]byte]*member{}}
 	for i, so := range seed.Orgs {
 		where := fmt.Sprintf("orgs[%d]", i)
-		if so.ID == "" {
-			so.ID = s.env.ids.objectID()
-		} else if !validSeedID(so.ID) {
-			fail("%s.id %q: use 1 to 64 letters, digits, '-' and '_'", where, so.ID)
-		}
+		so.ID = seedID(so.ID, where, s.env.ids, fail)
 		if taken("org", so.ID) {
 			fail("%s.id %q is used twice", where, so.ID)
 		}
@@ -164,11 +160,7 @@ func (s *Server) buildWorkspace(ww string, o *org, w SeedWorkspace, now time.Tim
 		at := timeOr(w.ArchivedAt, now)
 		ws.archivedAt = &at
 	}
-	if ws.id == "" {
-		ws.id = s.env.ids.objectID()
-	} else if !validSeedID(ws.id) {
-		fail("%s.id %q: use 1 to 64 letters, digits, '-' and '_'", ww, ws.id)
-	}
+	ws.id = seedID(ws.id, ww, s.env.ids, fail)
 	if taken("workspace", ws.id) {
 		fail("%s.id %q is used twice", ww, ws.id)
 	}
@@ -246,12 +238,7 @@ func (s *Server) buildWorkspace(ww string, o *org, w SeedWorkspace, now time.Tim
 // are read by readCustomer, as the API reads a request; the rest is the seed's own.
 func buildCustomer(cw string, c SeedCustomer, now time.Time, ids *idSource, fail func(string, ...any)) *customer {
 	// A customer is active exactly while it is not archived, as the API keeps it.
-	cu := &customer{ID: c.ID, IsTest: c.IsTest, IsActive: c.ArchivedAt == "", IsBillable: true}
-	if cu.ID == "" {
-		cu.ID = ids.objectID()
-	} else if !validSeedID(cu.ID) {
-		fail("%s.id %q: use 1 to 64 letters, digits, '-' and '_'", cw, cu.ID)
-	}
+	cu := &customer{ID: seedID(c.ID, cw, ids, fail), IsTest: c.IsTest, IsActive: c.ArchivedAt == "", IsBillable: true}
 	f := &form{raw: map[string]json.RawMessage{}}
 	f.raw["internalId"], _ = json.Marshal(c.InternalID) // required: "" is refused
 	if c.Name != "" {
