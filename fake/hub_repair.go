@@ -95,22 +95,9 @@ func (h *hub) repairIfDirty(ctx context.Context, o *org, e *wsEntry) *apiError {
 		h.markRepaired(e, cur.key)
 		return nil
 	}
-	ref := h.instance(cur.instanceID)
-	path := "/workspaces/" + url.PathEscape(cur.key)
-	parts, encErr := repairParts(cur, maxEngineBodyBytes-1<<10)
-	if encErr != nil {
-		return errInternal("could not encode the repair of workspace %q", cur.key)
-	}
-	var version uint64
-	for i, part := range parts {
-		if i > 0 {
-			part["ifVersion"] = json.RawMessage(strconv.FormatUint(version, 10))
-		}
-		b, err := h.engine(ctx, ref, http.MethodPatch, path, part)
-		if err != nil {
-			return err
-		}
-		version = b.version
+	version, err := h.sendState(ctx, h.instance(cur.instanceID), cur)
+	if err != nil {
+		return err
 	}
 	fixed := *cur
 	fixed.version = version
@@ -119,6 +106,28 @@ func (h *hub) repairIfDirty(ctx context.Context, o *org, e *wsEntry) *apiError {
 	o.mu.Unlock()
 	h.markRepaired(e, cur.key)
 	return nil
+}
+
+// sendState makes the instance ref hold w's whole instance-level state, in parts that each fit
+// an engine request (see repairParts), and returns the workspace's version there.
+func (h *hub) sendState(ctx context.Context, ref *instanceRef, w *orgWorkspace) (uint64, *apiError) {
+	path := "/workspaces/" + url.PathEscape(w.key)
+	parts, encErr := repairParts(w, maxEngineBodyBytes-1<<10)
+	if encErr != nil {
+		return 0, errInternal("could not encode the state of workspace %q", w.key)
+	}
+	var version uint64
+	for i, part := range parts {
+		if i > 0 {
+			part["ifVersion"] = json.RawMessage(strconv.FormatUint(version, 10))
+		}
+		b, err := h.engine(ctx, ref, http.MethodPatch, path, part)
+		if err != nil {
+			return 0, err
+		}
+		version = b.version
+	}
+	return version, nil
 }
 
 // markRepaired takes the workspace off the list of repairs. Called with e's gate held.

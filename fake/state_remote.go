@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 )
 
 // removeRemote removes a workspace from an instance of another process; when it cannot now, the
@@ -21,25 +20,15 @@ func (h *hub) removeRemote(ctx context.Context, instID, key string) error {
 }
 
 // putRemote makes an instance of another process hold the hub's version of a workspace the hub
-// already records in o: every field is set (created first when the instance lacks it), and the
-// hub takes the instance's new version.
+// already records in o: every field is set as a repair sets it (created first when the instance
+// lacks it), and the hub takes the instance's new version.
 func (h *hub) putRemote(ctx context.Context, o *org, bw *builtWorkspace) error {
 	w := bw.hub
-	body := w.cfg.engineFields()
-	body["secret"], body["previousSecret"], body["previousSecretUntil"], body["archivedAt"] = w.secret, nil, nil, nil
-	if w.prevSecret != "" {
-		body["previousSecret"], body["previousSecretUntil"] = w.prevSecret, formatTime(w.prevUntil)
-	}
-	if w.archivedAt != nil {
-		body["archivedAt"] = formatTime(*w.archivedAt)
-	}
-	path := "/workspaces/" + url.PathEscape(w.key)
-	r, aerr := h.engine(ctx, bw.ref, http.MethodPatch, path, body)
+	version, aerr := h.sendState(ctx, bw.ref, w)
 	if aerr != nil && aerr.upstream == http.StatusNotFound {
-		create := w.cfg.engineFields()
-		create["workspaceKey"], create["workspaceSecret"], create["name"] = w.key, w.secret, w.name
+		create := engineCreate{Key: w.key, Secret: w.secret, Name: w.name}
 		if _, aerr = h.engine(ctx, bw.ref, http.MethodPost, "/workspaces", create); aerr == nil {
-			r, aerr = h.engine(ctx, bw.ref, http.MethodPatch, path, body)
+			version, aerr = h.sendState(ctx, bw.ref, w)
 		}
 	}
 	if aerr != nil {
@@ -50,7 +39,7 @@ func (h *hub) putRemote(ctx context.Context, o *org, bw *builtWorkspace) error {
 	for _, e := range o.order {
 		if e.cur == w {
 			next := *w
-			next.version = r.version
+			next.version = version
 			e.cur = &next
 		}
 	}
